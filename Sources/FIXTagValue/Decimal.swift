@@ -1,0 +1,199 @@
+/// An exact decimal number: `mantissa × 10^exponent`, as FIX prices and quantities are written.
+///
+/// Parsing keeps the digits as written ("191.10" has mantissa 19110 and exponent -2) so that
+/// writing it back gives the same text; equality, ordering and hashing compare values (191.1 ==
+/// 191.10). Arithmetic is exact; an overflowing result traps like integer arithmetic.
+///
+/// ```swift
+/// let px = FIXDecimal("191.1")!, qty = FIXDecimal(1800)
+/// let notional = px * qty               // 343980.0
+/// print(notional.rounded(scale: 2))      // "343980.00"
+/// ```
+public struct FIXDecimal: Hashable, Comparable, Sendable, CustomStringConvertible, ExpressibleByIntegerLiteral {
+    /// Most significant digits a parsed value may have (Int64 holds 18 without overflow).
+    public static let digitsMax = 18
+
+    public var mantissa: Int64
+    public var exponent: Int8
+
+    @inlinable
+    public init(mantissa: Int64, exponent: Int8) {
+        self.mantissa = mantissa
+        self.exponent = exponent
+    }
+
+    @inlinable
+    public init(_ value: Int) {
+        self.init(mantissa: Int64(value), exponent: 0)
+    }
+
+    public init(integerLiteral value: Int64) {
+        self.init(mantissa: value, exponent: 0)
+    }
+
+    public static let zero = FIXDecimal(mantissa: 0, exponent: 0)
+
+    /// Parses FIX float text: optional '-', digits with at most one '.', at least one digit.
+    @inlinable
+    public init?(ascii bytes: UnsafeRawBufferPointer) {
+        let n = bytes.count
+        guard n > 0, let p = bytes.baseAddress else { return nil }
+        var i = 0
+        let negative = p.load(as: UInt8.self) == ASCII.minus
+        if negative { i = 1 }
+        var mantissa: Int64 = 0
+        var digits = 0
+        var significant = 0
+        var fraction = -1
+        while i < n {
+            let c = p.load(fromByteOffset: i, as: UInt8.self)
+            let d = c &- ASCII.zero
+            if d <= 9 {
+                if significant > 0 || d != 0 { significant += 1 }
+                if significant > FIXDecimal.digitsMax { return nil }
+                mantissa = mantissa &* 10 &+ Int64(d)
+                digits += 1
+                if fraction >= 0 { fraction += 1 }
+            } else if c == ASCII.dot && fraction < 0 {
+                fraction = 0
+            } else {
+                return nil
+            }
+            i += 1
+        }
+        guard digits > 0, fraction <= 127 else { return nil }
+        self.mantissa = negative ? -mantissa : mantissa
+        self.exponent = Int8(-max(fraction, 0))
+    }
+
+    /// Parses FIX float text from a String.
+    public init?(_ text: String) {
+        var text = text
+        let parsed = text.withUTF8 { FIXDecimal(ascii: UnsafeRawBufferPointer($0)) }
+        guard let parsed else { return nil }
+        self = parsed
+    }
+
+    /// The value with trailing fractional zeros removed (exponent raised as far as exact).
+    public var normalized: FIXDecimal {
+        var m = mantissa
+        var e = exponent
+        if m == 0 { return FIXDecimal(mantissa: 0, exponent: 0) }
+        while e < 0 && m % 10 == 0 {
+            m /= 10
+            e += 1
+        }
+        return FIXDecimal(mantissa: m, exponent: e)
+    }
+
+    /// Both mantissas brought to the smaller exponent, widened so that nothing overflows.
+    @usableFromInline
+    static func aligned(_ a: FIXDecimal, _ b: FIXDecimal) -> (Int128, Int128, Int8) {
+        let e = min(a.exponent, b.exponent)
+        return (Int128(a.mantissa) * pow10(Int(a.exponent) - Int(e)),
+                Int128(b.mantissa) * pow10(Int(b.exponent) - Int(e)), e)
+    }
+
+    @usableFromInline
+    static func pow10(_ n: Int) -> Int128 {
+        precondition(n >= 0 && n <= 38, "decimal exponent difference out of range")
+        var r: Int128 = 1
+        for _ in 0..<n { r *= 10 }
+        return r
+    }
+
+    /// Makes a decimal from a wide mantissa, dropping trailing zeros until it fits in Int64.
+    @usableFromInline
+    static func narrowed(_ m: Int128, _ e: Int) -> FIXDecimal {
+        var m = m
+        var e = e
+        while (m > Int128(Int64.max) || m < Int128(Int64.min) || e < Int(Int8.min)) && m % 10 == 0 && e < Int(Int8.max) {
+            m /= 10
+            e += 1
+        }
+        precondition(m <= Int128(Int64.max) && m >= Int128(Int64.min) && e >= Int(Int8.min),
+                     "FIXDecimal overflow")
+        return FIXDecimal(mantissa: Int64(m), exponent: Int8(e))
+    }
+
+    public static func == (a: FIXDecimal, b: FIXDecimal) -> Bool {
+        let (x, y, _) = aligned(a, b)
+        return x == y
+    }
+
+    public static func < (a: FIXDecimal, b: FIXDecimal) -> Bool {
+        let (x, y, _) = aligned(a, b)
+        return x < y
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        let n = normalized
+        hasher.combine(n.mantissa)
+        hasher.combine(n.exponent)
+    }
+
+    public static func + (a: FIXDecimal, b: FIXDecimal) -> FIXDecimal {
+        let (x, y, e) = aligned(a, b)
+        return narrowed(x + y, Int(e))
+    }
+
+    public static func - (a: FIXDecimal, b: FIXDecimal) -> FIXDecimal {
+        let (x, y, e) = aligned(a, b)
+        return narrowed(x - y, Int(e))
+    }
+
+    public static func * (a: FIXDecimal, b: FIXDecimal) -> FIXDecimal {
+        narrowed(Int128(a.mantissa) * Int128(b.mantissa), Int(a.exponent) + Int(b.exponent))
+    }
+
+    public static prefix func - (a: FIXDecimal) -> FIXDecimal {
+        FIXDecimal(mantissa: -a.mantissa, exponent: a.exponent)
+    }
+
+    public static func += (a: inout FIXDecimal, b: FIXDecimal) { a = a + b }
+    public static func -= (a: inout FIXDecimal, b: FIXDecimal) { a = a - b }
+
+    /// `self / other` rounded half away from zero to `scale` fractional digits; nil when dividing
+    /// by zero.
+    public func divided(by other: FIXDecimal, scale: Int) -> FIXDecimal? {
+        guard other.mantissa != 0 else { return nil }
+        // self / other = (m1 / m2) * 10^(e1 - e2); want an integer q with q * 10^-scale.
+        let shift = Int(exponent) - Int(other.exponent) + scale
+        var numerator = Int128(mantissa)
+        var denominator = Int128(other.mantissa)
+        if shift >= 0 { numerator *= FIXDecimal.pow10(shift) } else { denominator *= FIXDecimal.pow10(-shift) }
+        var q = numerator / denominator
+        let r = numerator % denominator
+        if r != 0 && (r.magnitude * 2 >= denominator.magnitude) { q += (numerator < 0) != (denominator < 0) ? -1 : 1 }
+        return FIXDecimal.narrowed(q, -scale)
+    }
+
+    /// The value rounded half away from zero to `scale` fractional digits (or padded with zeros).
+    public func rounded(scale: Int) -> FIXDecimal {
+        let target = -scale
+        if Int(exponent) >= target {
+            return FIXDecimal.narrowed(Int128(mantissa) * FIXDecimal.pow10(Int(exponent) - target), target)
+        }
+        let divisor = FIXDecimal.pow10(target - Int(exponent))
+        var q = Int128(mantissa) / divisor
+        let r = Int128(mantissa) % divisor
+        if r.magnitude * 2 >= divisor.magnitude { q += mantissa < 0 ? -1 : 1 }
+        return FIXDecimal.narrowed(q, target)
+    }
+
+    /// FIX text: digits with the fractional part as held ("191.10" stays "191.10").
+    public var description: String {
+        var digits = String(mantissa.magnitude)
+        let negative = mantissa < 0
+        if exponent > 0 {
+            digits += String(repeating: "0", count: Int(exponent))
+        } else if exponent < 0 {
+            let fraction = Int(-exponent)
+            if digits.count <= fraction {
+                digits = String(repeating: "0", count: fraction - digits.count + 1) + digits
+            }
+            digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -fraction))
+        }
+        return negative ? "-" + digits : digits
+    }
+}

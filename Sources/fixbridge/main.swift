@@ -1,0 +1,3 @@
+import FIXBridgeCommands
+
+FIXBridgeCommand.main()
