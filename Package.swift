@@ -7,29 +7,58 @@ let package = Package(
     name: "FIXBridge",
     products: [
         .executable(name: "fixbridge", targets: ["fixbridge"]),
+        .executable(name: "fixbridge-acceptance", targets: ["fixbridge-acceptance"]),
         .library(name: "FIXTagValue", targets: ["FIXTagValue"]),
         .library(name: "FIXDictionary", targets: ["FIXDictionary"]),
         .library(name: "FASTCodec", targets: ["FASTCodec"]),
+        .library(name: "TradeBook", targets: ["TradeBook"]),
+        .library(name: "FIXSession", targets: ["FIXSession"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .target(name: "FIXTagValue"),
         .target(name: "FIXDictionary", dependencies: ["FIXTagValue"]),
         .target(name: "FASTCodec"),
+        .target(name: "TradeBook", dependencies: ["FIXTagValue"]),
+        .target(name: "FIXSession", dependencies: ["FIXTagValue", "FIXDictionary"]),
+        .target(name: "FIXSessionFileStore", dependencies: ["FIXSession"]),
+        .target(
+            name: "FIXTransport",
+            dependencies: [
+                "FIXSession", "FIXTagValue",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "fixbridge-acceptance",
+            dependencies: [
+                "FIXSession", "FIXDictionary", "FIXTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "FIXBridgeCommands",
             dependencies: [
-                "FIXTagValue", "FIXDictionary", "FASTCodec",
+                "FIXTagValue", "FIXDictionary", "FASTCodec", "TradeBook", "FIXSession", "FIXSessionFileStore", "FIXTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "fixbridge", dependencies: ["FIXBridgeCommands"]),
         .target(name: "FIXTestSupport", dependencies: ["FIXTagValue"]),
+        .target(name: "FIXSessionTestSupport", dependencies: ["FIXSession", "FIXTestSupport"]),
         .testTarget(name: "FIXTagValueTests", dependencies: ["FIXTagValue", "FIXTestSupport"]),
         .testTarget(name: "FIXDictionaryTests", dependencies: ["FIXDictionary", "FIXTestSupport"]),
         .testTarget(name: "FASTCodecTests", dependencies: ["FASTCodec", "FIXTestSupport"]),
+        .testTarget(name: "TradeBookTests", dependencies: ["TradeBook", "FIXTestSupport"]),
+        .testTarget(name: "FIXSessionTests", dependencies: ["FIXSession", "FIXSessionTestSupport"]),
+        .testTarget(name: "FIXSessionFileStoreTests", dependencies: ["FIXSessionFileStore", "FIXSessionTestSupport"]),
         .testTarget(name: "FIXBridgeCommandsTests", dependencies: ["FIXBridgeCommands", "FIXTestSupport"]),
     ]
 )

@@ -12,6 +12,9 @@
 public struct FIXDecimal: Hashable, Comparable, Sendable, CustomStringConvertible, ExpressibleByIntegerLiteral {
     /// Most significant digits a parsed value may have (Int64 holds 18 without overflow).
     public static let digitsMax = 18
+    /// Most fractional digits a parsed value may have; more is not a FIX price or quantity, and
+    /// the bound keeps every comparison and product exact in 128-bit arithmetic.
+    public static let fractionDigitsMax = 18
 
     public var mantissa: Int64
     public var exponent: Int8
@@ -61,7 +64,7 @@ public struct FIXDecimal: Hashable, Comparable, Sendable, CustomStringConvertibl
             }
             i += 1
         }
-        guard digits > 0, fraction <= 127 else { return nil }
+        guard digits > 0, fraction <= FIXDecimal.fractionDigitsMax else { return nil }
         self.mantissa = negative ? -mantissa : mantissa
         self.exponent = Int8(-max(fraction, 0))
     }
@@ -86,12 +89,30 @@ public struct FIXDecimal: Hashable, Comparable, Sendable, CustomStringConvertibl
         return FIXDecimal(mantissa: m, exponent: e)
     }
 
-    /// Both mantissas brought to the smaller exponent, widened so that nothing overflows.
+    /// Both mantissas brought to the smaller exponent, widened; nil when that cannot be exact
+    /// in 128 bits (the exponents are more than 19 apart even after trailing zeros are dropped).
     @usableFromInline
-    static func aligned(_ a: FIXDecimal, _ b: FIXDecimal) -> (Int128, Int128, Int8) {
+    static func aligned(_ a: FIXDecimal, _ b: FIXDecimal) -> (Int128, Int128, Int8)? {
+        var a = a
+        var b = b
+        if abs(Int(a.exponent) - Int(b.exponent)) > 19 {
+            a = a.normalized
+            b = b.normalized
+            if a.mantissa == 0 { a.exponent = b.exponent }
+            if b.mantissa == 0 { b.exponent = a.exponent }
+            if abs(Int(a.exponent) - Int(b.exponent)) > 19 { return nil }
+        }
         let e = min(a.exponent, b.exponent)
         return (Int128(a.mantissa) * pow10(Int(a.exponent) - Int(e)),
                 Int128(b.mantissa) * pow10(Int(b.exponent) - Int(e)), e)
+    }
+
+    /// Orders two values whose exponents are far apart: the one with the larger exponent has
+    /// the larger magnitude (its mantissa is non-zero and the other's has at most 19 digits).
+    static func farApartLess(_ a: FIXDecimal, _ b: FIXDecimal) -> Bool {
+        let a = a.normalized
+        let b = b.normalized
+        if a.exponent > b.exponent { return a.mantissa < 0 } else { return b.mantissa > 0 }
     }
 
     @usableFromInline
@@ -117,12 +138,12 @@ public struct FIXDecimal: Hashable, Comparable, Sendable, CustomStringConvertibl
     }
 
     public static func == (a: FIXDecimal, b: FIXDecimal) -> Bool {
-        let (x, y, _) = aligned(a, b)
+        guard let (x, y, _) = aligned(a, b) else { return false }
         return x == y
     }
 
     public static func < (a: FIXDecimal, b: FIXDecimal) -> Bool {
-        let (x, y, _) = aligned(a, b)
+        guard let (x, y, _) = aligned(a, b) else { return farApartLess(a, b) }
         return x < y
     }
 
@@ -133,17 +154,41 @@ public struct FIXDecimal: Hashable, Comparable, Sendable, CustomStringConvertibl
     }
 
     public static func + (a: FIXDecimal, b: FIXDecimal) -> FIXDecimal {
-        let (x, y, e) = aligned(a, b)
-        return narrowed(x + y, Int(e))
+        guard let sum = a.adding(b) else { preconditionFailure("FIXDecimal overflow: \(a) + \(b)") }
+        return sum
     }
 
     public static func - (a: FIXDecimal, b: FIXDecimal) -> FIXDecimal {
-        let (x, y, e) = aligned(a, b)
-        return narrowed(x - y, Int(e))
+        guard let difference = a.adding(-b) else { preconditionFailure("FIXDecimal overflow: \(a) - \(b)") }
+        return difference
     }
 
     public static func * (a: FIXDecimal, b: FIXDecimal) -> FIXDecimal {
-        narrowed(Int128(a.mantissa) * Int128(b.mantissa), Int(a.exponent) + Int(b.exponent))
+        guard let product = a.multiplied(by: b) else { preconditionFailure("FIXDecimal overflow: \(a) * \(b)") }
+        return product
+    }
+
+    /// `self + other`, or nil when the exact result does not fit (for values from outside input,
+    /// where overflow is a bad message, not a programming error).
+    public func adding(_ other: FIXDecimal) -> FIXDecimal? {
+        guard let (x, y, e) = FIXDecimal.aligned(self, other) else { return nil }
+        return FIXDecimal.narrowedOrNil(x + y, Int(e))
+    }
+
+    /// `self * other`, or nil when the exact result does not fit.
+    public func multiplied(by other: FIXDecimal) -> FIXDecimal? {
+        FIXDecimal.narrowedOrNil(Int128(mantissa) * Int128(other.mantissa), Int(exponent) + Int(other.exponent))
+    }
+
+    static func narrowedOrNil(_ m: Int128, _ e: Int) -> FIXDecimal? {
+        var m = m
+        var e = e
+        while (m > Int128(Int64.max) || m < Int128(Int64.min) || e < Int(Int8.min)) && m % 10 == 0 && e < Int(Int8.max) {
+            m /= 10
+            e += 1
+        }
+        guard m <= Int128(Int64.max) && m >= Int128(Int64.min) && e >= Int(Int8.min) && e <= Int(Int8.max) else { return nil }
+        return FIXDecimal(mantissa: Int64(m), exponent: Int8(e))
     }
 
     public static prefix func - (a: FIXDecimal) -> FIXDecimal {
@@ -174,6 +219,7 @@ public struct FIXDecimal: Hashable, Comparable, Sendable, CustomStringConvertibl
         if Int(exponent) >= target {
             return FIXDecimal.narrowed(Int128(mantissa) * FIXDecimal.pow10(Int(exponent) - target), target)
         }
+        if target - Int(exponent) > 38 { return FIXDecimal(mantissa: 0, exponent: Int8(clamping: target)) }
         let divisor = FIXDecimal.pow10(target - Int(exponent))
         var q = Int128(mantissa) / divisor
         let r = Int128(mantissa) % divisor

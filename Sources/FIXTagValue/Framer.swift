@@ -134,27 +134,33 @@ public struct FIXFramer: Sendable {
             // then be found in the wrong place and reported below.
             return .needMoreBytes
         }
-        if bodyLength < 4
-            || p.load(fromByteOffset: bodyEnd - 1, as: UInt8.self) != ASCII.soh
-            || p.load(fromByteOffset: bodyEnd, as: UInt8.self) != 0x31
-            || p.load(fromByteOffset: bodyEnd + 1, as: UInt8.self) != ASCII.zero
-            || p.load(fromByteOffset: bodyEnd + 2, as: UInt8.self) != ASCII.equals {
-            let actual = Self.findCheckSumField(bytes, from: bodyStart).map { $0 - bodyStart }
-            return .invalid(
-                FIXParseError(.bodyLengthMismatch, offset: lengthStart, tag: 9, expected: actual, found: bodyLength),
-                resumeAt: Self.resyncPoint(bytes, from: 1))
-        }
+        // CheckSum(10) must follow the body exactly: "SOH 10=ddd SOH".
+        let checkSumThere = bodyLength >= 4
+            && p.load(fromByteOffset: bodyEnd - 1, as: UInt8.self) == ASCII.soh
+            && p.load(fromByteOffset: bodyEnd, as: UInt8.self) == 0x31
+            && p.load(fromByteOffset: bodyEnd + 1, as: UInt8.self) == ASCII.zero
+            && p.load(fromByteOffset: bodyEnd + 2, as: UInt8.self) == ASCII.equals
         var declared = 0
-        for k in 0..<3 {
+        var digitsValid = checkSumThere && p.load(fromByteOffset: bodyEnd + 6, as: UInt8.self) == ASCII.soh
+        for k in 0..<3 where digitsValid {
             let digit = p.load(fromByteOffset: bodyEnd + 3 + k, as: UInt8.self) &- ASCII.zero
-            if digit > 9 {
-                return .invalid(FIXParseError(.checkSumInvalid, offset: bodyEnd + 3, tag: 10), resumeAt: total)
-            }
+            if digit > 9 { digitsValid = false }
             declared = declared * 10 + Int(digit)
         }
-        if p.load(fromByteOffset: bodyEnd + 6, as: UInt8.self) != ASCII.soh {
-            return .invalid(FIXParseError(.checkSumInvalid, offset: bodyEnd + 3, tag: 10),
-                            resumeAt: Self.resyncPoint(bytes, from: 1))
+        if !digitsValid {
+            // The declared length is what the peer sent: the bad message runs from here through
+            // the first CheckSum field at or after the end it declares (as QuickFIX discards
+            // it), so a BodyLength too long swallows what it covers rather than half of it.
+            let error = checkSumThere
+                ? FIXParseError(.checkSumInvalid, offset: bodyEnd + 3, tag: 10)
+                : FIXParseError(.bodyLengthMismatch, offset: lengthStart, tag: 9,
+                                expected: Self.findCheckSumField(bytes, from: bodyStart).map { $0 - bodyStart },
+                                found: bodyLength)
+            guard let discardEnd = Self.endOfCheckSumField(bytes, from: max(bodyStart, bodyEnd - 1)) else {
+                if n < messageBytesMax { return .needMoreBytes }
+                return .invalid(error, resumeAt: Self.resyncPoint(bytes, from: 1))
+            }
+            return .invalid(error, resumeAt: discardEnd)
         }
         let computed = Int(FIXCheckSum.compute(UnsafeRawBufferPointer(start: p, count: bodyEnd)))
         if computed != declared {
@@ -214,6 +220,23 @@ public struct FIXFramer: Sendable {
             i += 1
         }
         return n
+    }
+
+    /// The index just past the SOH that ends the first "SOH 10=" field at or after `from`
+    /// (whatever its value), or nil when the buffer holds none yet.
+    @usableFromInline
+    static func endOfCheckSumField(_ bytes: UnsafeRawBufferPointer, from: Int) -> Int? {
+        var i = max(from, 0)
+        let n = bytes.count
+        while i + 4 <= n {
+            if bytes[i] == ASCII.soh && bytes[i + 1] == 0x31 && bytes[i + 2] == ASCII.zero && bytes[i + 3] == ASCII.equals {
+                var j = i + 4
+                while j < n && bytes[j] != ASCII.soh { j += 1 }
+                return j < n ? j + 1 : nil
+            }
+            i += 1
+        }
+        return nil
     }
 
     /// Finds where a well-formed "SOH 10=ddd SOH" begins (the index just after the SOH), used to

@@ -35,17 +35,21 @@ public struct FIXMessage: Sequence, @unchecked Sendable {
     public let bytes: UnsafeRawBufferPointer
     /// Which tags announce length-prefixed data fields.
     public let dataFields: FIXDataFields
+    /// Lenient reading yields fields that a strict reader calls errors but a session layer must
+    /// answer field by field: an empty value (`112=`) and a negative tag (`-1=x`).
+    public let lenient: Bool
 
     /// A view of bytes that the framer (or the caller) has already checked to be one message.
     @inlinable
-    public init(unchecked bytes: UnsafeRawBufferPointer, dataFields: FIXDataFields = .standard) {
+    public init(unchecked bytes: UnsafeRawBufferPointer, dataFields: FIXDataFields = .standard, lenient: Bool = false) {
         self.bytes = bytes
         self.dataFields = dataFields
+        self.lenient = lenient
     }
 
     @inlinable
     public func makeIterator() -> FIXFieldIterator {
-        FIXFieldIterator(bytes: bytes, dataFields: dataFields)
+        FIXFieldIterator(bytes: bytes, dataFields: dataFields, lenient: lenient)
     }
 
     /// The value of the first field with `tag`, or nil (also nil when the message is malformed
@@ -99,12 +103,14 @@ public struct FIXFieldIterator: IteratorProtocol, @unchecked Sendable {
     /// The length announced by the previous field, when it was a data length field.
     @usableFromInline var pendingDataLength: Int = -1
     @usableFromInline var storedError: FIXParseError?
+    @usableFromInline let lenient: Bool
 
     /// The first malformed field met, after `next()` returned nil because of it.
     public var error: FIXParseError? { storedError }
 
     @inlinable
-    init(bytes: UnsafeRawBufferPointer, dataFields: FIXDataFields) {
+    init(bytes: UnsafeRawBufferPointer, dataFields: FIXDataFields, lenient: Bool = false) {
+        self.lenient = lenient
         self.base = bytes.baseAddress
         self.count = bytes.count
         self.dataFields = dataFields
@@ -184,15 +190,19 @@ public struct FIXFieldIterator: IteratorProtocol, @unchecked Sendable {
         // Tag digits up to '='. The last byte before `end` is SOH, which stops the loop.
         var i = start
         var tag = 0
+        let negative = lenient && p.load(fromByteOffset: i, as: UInt8.self) == ASCII.minus
+        if negative { i = i &+ 1 }
+        let digitsStart = i
         var digit = p.load(fromByteOffset: i, as: UInt8.self) &- ASCII.zero
         while digit <= 9 {
             tag = tag &* 10 &+ Int(digit)
             i = i &+ 1
             digit = p.load(fromByteOffset: i, as: UInt8.self) &- ASCII.zero
         }
-        if digit != ASCII.equals &- ASCII.zero || i == start || i &- start > FIXLimits.tagDigitsMax {
+        if digit != ASCII.equals &- ASCII.zero || i == digitsStart || i &- digitsStart > FIXLimits.tagDigitsMax {
             throw badTag(at: start, stop: i, tag: tag)
         }
+        if negative { tag = -tag }
         let valueStart = i &+ 1
         let valueEnd: Int
         if pendingDataLength < 0 {
@@ -200,10 +210,10 @@ public struct FIXFieldIterator: IteratorProtocol, @unchecked Sendable {
         } else {
             valueEnd = try dataFieldEnd(valueStart: valueStart, tag: tag)
         }
-        if valueEnd == valueStart { throw FIXParseError(.emptyValue, offset: start, tag: tag) }
+        if valueEnd == valueStart && !lenient { throw FIXParseError(.emptyValue, offset: start, tag: tag) }
         position = valueEnd &+ 1
         let value = FIXValue(base: p + valueStart, count: valueEnd &- valueStart)
-        if tag < FIXDataFields.tagLimit && lengthTagBits[tag &>> 6] & (1 &<< UInt64(tag & 63)) != 0 {
+        if tag >= 0 && tag < FIXDataFields.tagLimit && lengthTagBits[tag &>> 6] & (1 &<< UInt64(tag & 63)) != 0 {
             try announceDataLength(value, tag: tag, at: valueStart)
         }
         return FIXField(tag: tag, value: value, offset: start)

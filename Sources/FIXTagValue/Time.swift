@@ -158,7 +158,7 @@ public struct FIXTimestamp: Hashable, Comparable, Sendable, CustomStringConverti
         // Int64 nanoseconds span 1677-09-21 to 2262-04-11; a date outside is not a timestamp
         // this type can hold.
         let (dayStart, overflow) = Int64(date.daysSinceEpoch).multipliedReportingOverflow(by: FIXTimestamp.nanosecondsPerDay)
-        guard !overflow, dayStart <= Int64.max - FIXTimestamp.nanosecondsPerDay else { return nil }
+        guard !overflow, dayStart <= Int64.max - time.nanosecondsSinceMidnight else { return nil }
         nanosecondsSinceEpoch = dayStart + time.nanosecondsSinceMidnight
         precision = time.precision
     }

@@ -49,8 +49,8 @@ public struct FIXWriter: Sendable {
     @inlinable
     mutating func appendTag(_ tag: Int) {
         precondition(!finished, "append after finish: call begin first")
-        precondition(tag > 0, "FIX tags are positive")
-        appendUnsigned(UInt64(tag))
+        if tag < 0 { buffer.append(ASCII.minus) }  // only when echoing a leniently read field
+        appendUnsigned(UInt64(tag.magnitude))
         buffer.append(ASCII.equals)
     }
 
@@ -88,9 +88,19 @@ public struct FIXWriter: Sendable {
         buffer.append(ASCII.soh)
     }
 
-    /// Appends a field read from another message, unchanged.
+    /// Appends `tag` with a value read from another message, unchanged (even when empty).
+    public mutating func append(_ tag: Int, _ value: FIXValue) {
+        appendTag(tag)
+        buffer.append(contentsOf: value.bytes)
+        buffer.append(ASCII.soh)
+    }
+
+    /// Appends a field read from another message, unchanged (an empty value read leniently
+    /// stays empty: echoing it is the caller's decision).
     public mutating func append(_ field: FIXField) {
-        append(field.tag, bytes: field.value.bytes)
+        appendTag(field.tag)
+        buffer.append(contentsOf: field.value.bytes)
+        buffer.append(ASCII.soh)
     }
 
     /// Appends a length field and its data field; the data may contain SOH.

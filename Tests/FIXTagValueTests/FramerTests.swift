@@ -120,10 +120,37 @@ let heartbeat = TestMessages.make("8=FIX.4.4|35=0|49=HFND|56=BRKR|34=1|52=202403
         #expect(invalidCode(frame(bad)) == .checkSumInvalid)
     }
 
-    @Test func rejectsMissingCheckSum() {
+    @Test func rejectsMissingCheckSumAndDiscardsThroughTheNextCheckSumField() {
         var bad = heartbeat
         bad[bad.count - 7] = UInt8(ascii: "9")  // "10=" becomes "90="
-        #expect(invalidCode(frame(bad)) == .bodyLengthMismatch)
+        #expect(frame(bad) == .needMoreBytes)  // the CheckSum field may still arrive
+        guard case .invalid(let error, let resume) = frame(bad + heartbeat + heartbeat) else {
+            Issue.record("accepted")
+            return
+        }
+        // As QuickFIX does, the bad message extends through the next CheckSum field.
+        #expect(error.code == .bodyLengthMismatch && resume == bad.count + heartbeat.count)
+    }
+
+    @Test func aBodyLengthTooLongSwallowsWhatItCovers() {
+        let good = TestMessages.make("8=FIX.4.4|35=0|49=A|56=B|34=4|")
+        let declared = good.count + 5
+        let bad = TestMessages.make("8=FIX.4.4|9=\(declared)|35=0|49=A|56=B|34=4|10=000|")
+        guard case .invalid(let error, let resume) = frame(bad + heartbeat + heartbeat) else {
+            Issue.record("accepted")
+            return
+        }
+        #expect(error.code == .bodyLengthMismatch)
+        #expect(resume == bad.count + heartbeat.count)
+    }
+
+    @Test func aCheckSumThatIsTooShortEndsAtItsOwnSOH() {
+        var text = TestMessages.show(heartbeat)
+        text.removeLast(4)  // "10=014|" becomes "10=" …
+        let bad = Array((text + "0|").utf8).map { $0 == UInt8(ascii: "|") ? 1 : $0 }  // "10=0"
+        guard case .invalid(let error, let resume) = frame(bad + heartbeat) else { Issue.record("accepted"); return }
+        #expect(error.code == .checkSumInvalid)
+        #expect(resume == bad.count)
     }
 
     @Test func rejectsTooLargeMessagesBeforeReadingThem() {

@@ -83,3 +83,18 @@ func fields(_ bytes: [UInt8], dataFields: FIXDataFields = .standard) -> ([(Int, 
         #expect(list.count == 2 && error?.code == .truncated && error?.tag == 49)
     }
 }
+
+@Suite struct LenientReadingTests {
+    @Test func yieldsEmptyValuesAndNegativeTagsForTheSessionLayer() {
+        let message = TestMessages.make("8=FIX.4.4|35=0|112=|-1=HI|58=x|")
+        message.withUnsafeBytes { buffer in
+            var strict = FIXMessage(unchecked: buffer).makeIterator()
+            while strict.next() != nil {}
+            #expect(strict.error?.code == .emptyValue)
+            let lenient = Array(FIXMessage(unchecked: buffer, lenient: true))
+            #expect(lenient.map(\.tag) == [8, 9, 35, 112, -1, 58, 10])
+            #expect(lenient[3].value.count == 0)
+            #expect(lenient[4].value.string == "HI")
+        }
+    }
+}

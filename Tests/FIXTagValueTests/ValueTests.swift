@@ -150,3 +150,21 @@ extension FIXTimestamp {
         #expect(FIXTimestamp("22620411-00:00:00") != nil)
     }
 }
+
+@Suite struct DecimalEdgeTests {
+    @Test func comparesValuesWhoseExponentsAreFarApart() {
+        let tiny = FIXDecimal(mantissa: 123, exponent: -60)
+        let big = FIXDecimal(mantissa: 5, exponent: 10)
+        #expect(tiny < big && !(big < tiny) && tiny != big)
+        #expect(FIXDecimal(mantissa: -5, exponent: 10) < tiny)
+        #expect(FIXDecimal(mantissa: 0, exponent: -60) == FIXDecimal.zero)
+    }
+
+    @Test func reportsOverflowInsteadOfTrappingForOutsideValues() {
+        let huge = FIXDecimal("999999999999999999")!
+        #expect(huge.multiplied(by: huge) == nil)
+        #expect(huge.adding(huge) == FIXDecimal(mantissa: 1_999_999_999_999_999_998, exponent: 0))
+        #expect(FIXDecimal("0.0000000000000000001") == nil)  // 19 fractional digits
+        #expect(FIXDecimal("1.5")!.rounded(scale: -40).mantissa == 0)
+    }
+}

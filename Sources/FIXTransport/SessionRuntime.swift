@@ -1,0 +1,231 @@
+import FIXSession
+import FIXTagValue
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// What the application sees of its sessions. Callbacks run on the session's event loop, after
+/// the session's own actions, so `session.send` inside them is allowed.
+public protocol FIXApplication: AnyObject, Sendable {
+    func onLogon(_ session: FIXSessionRuntime)
+    func onLogout(_ session: FIXSessionRuntime)
+    /// An application message from the counterparty, already sequence-checked and validated.
+    func fromApp(_ message: [UInt8], session: FIXSessionRuntime)
+    /// Admin events (gaps, rejects, resends) for logging.
+    func onNotice(_ notice: SessionNotice, session: FIXSessionRuntime)
+}
+
+extension FIXApplication {
+    public func onLogon(_ session: FIXSessionRuntime) {}
+    public func onLogout(_ session: FIXSessionRuntime) {}
+    public func onNotice(_ notice: SessionNotice, session: FIXSessionRuntime) {}
+}
+
+/// One configured session with its store, bound to at most one connection at a time. It runs
+/// the `FIXSession` state machine and carries out its actions: the single place where session
+/// decisions meet sockets, timers and files.
+public final class FIXSessionRuntime: @unchecked Sendable {
+    public let id: FIXSessionID
+    public let application: FIXApplication
+    /// Event log (one line per event); defaults to nothing.
+    public let eventLog: @Sendable (String) -> Void
+    /// Message log: direction ("in"/"out") and bytes; defaults to nothing.
+    public let messageLog: @Sendable (String, [UInt8]) -> Void
+
+    // Everything below is guarded by `lock`.
+    private let lock = NIOLock()
+    private var session: FIXSession
+    private let store: MessageStore
+    private var channel: Channel?
+    private var timer: Scheduled<Void>?
+
+    public init(session: FIXSession, store: MessageStore, application: FIXApplication,
+                eventLog: @escaping @Sendable (String) -> Void = { _ in },
+                messageLog: @escaping @Sendable (String, [UInt8]) -> Void = { _, _ in }) {
+        var session = session
+        if store.nextSenderSequence != session.nextSenderSequence || store.nextTargetSequence != session.nextTargetSequence {
+            session = FIXSession(configuration: session.configuration, validator: session.validator,
+                                 nextSenderSequence: store.nextSenderSequence, nextTargetSequence: store.nextTargetSequence)
+        }
+        self.session = session
+        self.id = session.configuration.id
+        self.store = store
+        self.application = application
+        self.eventLog = eventLog
+        self.messageLog = messageLog
+    }
+
+    /// Application message types the application handles (others are rejected by the session).
+    public func setSupportedApplicationTypes(_ types: Set<String>?) {
+        lock.withLock { session.supportedApplicationTypes = types }
+    }
+
+    public var isLoggedOn: Bool { lock.withLock { session.isLoggedOn } }
+
+    /// Attaches a new connection; false when another connection already holds the session.
+    func bind(_ channel: Channel) -> Bool {
+        let actions: [SessionAction]? = lock.withLock {
+            if self.channel != nil { return nil }
+            self.channel = channel
+            var actions: [SessionAction] = []
+            session.connected(now: WallClock.now(), into: &actions)
+            return actions
+        }
+        guard let actions else { return false }
+        run(actions, on: channel)
+        return true
+    }
+
+    /// The connection closed.
+    func unbind(_ channel: Channel) {
+        let actions: [SessionAction]? = lock.withLock {
+            guard self.channel === channel else { return nil }
+            var actions: [SessionAction] = []
+            session.disconnected(now: WallClock.now(), into: &actions)
+            self.channel = nil
+            timer?.cancel()
+            timer = nil
+            return actions
+        }
+        if let actions { run(actions, on: channel) }
+    }
+
+    func received(_ buffer: ByteBuffer, on channel: Channel) {
+        let bytes = Array(buffer.readableBytesView)
+        messageLog("in", bytes)
+        let actions: [SessionAction] = lock.withLock {
+            guard self.channel === channel else { return [] }
+            var actions: [SessionAction] = []
+            let store = self.store
+            bytes.withUnsafeBytes { raw in
+                session.received(raw, now: WallClock.now(), stored: { try store.messages(from: $0, through: $1) },
+                                 into: &actions)
+            }
+            return actions
+        }
+        run(actions, on: channel)
+    }
+
+    func garbled(_ error: FIXParseError, on channel: Channel) {
+        eventLog("\(id): garbled message ignored: \(error)")
+    }
+
+    /// Sends an application message; the session writes the standard header (plus any
+    /// `extraHeader` fields, e.g. PossResend(97)) and `body` appends the body.
+    public func send(msgType: String, extraHeader: [(Int, [UInt8])] = [], body: (inout FIXWriter) -> Void) {
+        var bound: Channel?
+        let actions: [SessionAction] = lock.withLock {
+            var actions: [SessionAction] = []
+            session.send(msgType: msgType, extraHeader: extraHeader, now: WallClock.now(), into: &actions, body: body)
+            bound = channel
+            return actions
+        }
+        run(actions, on: bound)
+    }
+
+    /// Logs out gracefully (Logout, wait for the reply, disconnect).
+    public func logout(text: String? = nil) {
+        var bound: Channel?
+        let actions: [SessionAction] = lock.withLock {
+            var actions: [SessionAction] = []
+            session.logout(text: text, now: WallClock.now(), into: &actions)
+            bound = channel
+            return actions
+        }
+        run(actions, on: bound)
+    }
+
+    private func timerFired(on channel: Channel) {
+        let actions: [SessionAction] = lock.withLock {
+            guard self.channel === channel else { return [] }
+            var actions: [SessionAction] = []
+            session.timerFired(now: WallClock.now(), into: &actions)
+            return actions
+        }
+        run(actions, on: channel)
+    }
+
+    /// Carries out the actions in order: the one `switch` where decisions become effects.
+    private func run(_ actions: [SessionAction], on channel: Channel?) {
+        var callbacks: [() -> Void] = []
+        var wrote = false
+        for action in actions {
+            switch action {
+            case .send(let bytes, let sequence, let persist):
+                if persist && !save(bytes, sequence: sequence, channel: channel) { return }
+                messageLog("out", bytes)
+                if let channel {
+                    channel.write(ByteBuffer(bytes: bytes), promise: nil)
+                    wrote = true
+                }
+            case .persist(let bytes, let sequence):
+                _ = save(bytes, sequence: sequence, channel: channel)
+            case .storeSequences(let sender, let target):
+                do {
+                    try store.setSequences(nextSender: sender, nextTarget: target)
+                } catch {
+                    eventLog("\(id): store failed to record sequence numbers: \(error)")
+                }
+            case .resetStore:
+                do {
+                    try store.reset(creationTime: WallClock.now())
+                } catch {
+                    eventLog("\(id): store reset failed: \(error)")
+                }
+            case .deliver(let message):
+                callbacks.append { self.application.fromApp(message, session: self) }
+            case .setTimer(let deadline):
+                guard let channel else { continue }
+                lock.withLock {
+                    timer?.cancel()
+                    timer = deadline.map { deadline in
+                        channel.eventLoop.scheduleTask(in: WallClock.delay(until: deadline)) { [weak self] in
+                            self?.timerFired(on: channel)
+                        }
+                    }
+                }
+            case .disconnect(let reason):
+                eventLog("\(id): disconnecting: \(reason)")
+                // Free the session at once, so a reconnection that races the close can bind.
+                lock.withLock {
+                    if self.channel === channel {
+                        self.channel = nil
+                        timer?.cancel()
+                        timer = nil
+                    }
+                }
+                if let channel {
+                    if wrote { channel.flush() }
+                    wrote = false
+                    channel.close(promise: nil)
+                }
+            case .notice(let notice):
+                eventLog("\(id): \(notice)")
+                switch notice {
+                case .loggedOn: callbacks.append { self.application.onLogon(self) }
+                case .loggedOut: callbacks.append { self.application.onLogout(self) }
+                default: callbacks.append { self.application.onNotice(notice, session: self) }
+                }
+            }
+        }
+        if wrote, let channel { channel.flush() }
+        do {
+            try store.sync()
+        } catch {
+            eventLog("\(id): store sync failed: \(error)")
+        }
+        for callback in callbacks { callback() }
+    }
+
+    /// Stores an outbound message; a failure ends the connection, since a message that cannot
+    /// be resent must not be sent.
+    private func save(_ bytes: [UInt8], sequence: Int, channel: Channel?) -> Bool {
+        do {
+            try store.save(sequence: sequence, message: bytes)
+            return true
+        } catch {
+            eventLog("\(id): store failed to save message \(sequence): \(error); disconnecting")
+            channel?.close(promise: nil)
+            return false
+        }
+    }
+}
