@@ -17,6 +17,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .target(name: "FIXTagValue"),
@@ -32,6 +33,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .executableTarget(
@@ -48,6 +50,9 @@ let package = Package(
             dependencies: [
                 "FIXTagValue", "FIXDictionary", "FASTCodec", "TradeBook", "FIXSession", "FIXSessionFileStore", "FIXTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         .executableTarget(name: "fixbridge", dependencies: ["FIXBridgeCommands"]),
@@ -59,6 +64,14 @@ let package = Package(
         .testTarget(name: "TradeBookTests", dependencies: ["TradeBook", "FIXTestSupport"]),
         .testTarget(name: "FIXSessionTests", dependencies: ["FIXSession", "FIXSessionTestSupport"]),
         .testTarget(name: "FIXSessionFileStoreTests", dependencies: ["FIXSessionFileStore", "FIXSessionTestSupport"]),
+        .testTarget(
+            name: "FIXTransportTests",
+            dependencies: [
+                "FIXTransport", "FIXSessionTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "FIXBridgeCommandsTests", dependencies: ["FIXBridgeCommands", "FIXTestSupport"]),
     ]
 )

@@ -1,0 +1,171 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import FIXSession
+import FIXTagValue
+import FIXTransport
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// `fixbridge session --config FILE`: runs the sessions of a QuickFIX-style settings file
+/// (initiators connect and reconnect, acceptors listen) and logs what happens until SIGINT or
+/// SIGTERM, when every session logs out. `--orders N` sends N test orders after the first
+/// logon and exits once each is filled (interoperability checks and demos).
+public struct SessionCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "session",
+        abstract: "Run the FIX sessions of a QuickFIX-style settings file.")
+
+    @Option(name: .long, help: "Settings file ([DEFAULT] and [SESSION] sections, QuickFIX keys).")
+    var config: String
+
+    @Option(name: .long, help: "Send this many NewOrderSingles after logon, wait for their fills, then log out and exit.")
+    var orders: Int?
+
+    @Option(name: .long, help: "Seconds to wait for --orders to complete.")
+    var timeout: Int = 60
+
+    @Flag(name: .long, help: "Print every message in and out.")
+    var verbose = false
+
+    public init() {}
+
+    public func run() async throws {
+        let sessions = try SessionSettingsFile.load(config)
+        StopSignal.install()
+        let group = MultiThreadedEventLoopGroup.singleton
+        let verbose = self.verbose
+        let host = SessionHost(group: group, eventLog: { line in
+            if verbose || line.contains("logged") || line.contains("disconnect") || line.contains("gap") { printLine(line) }
+        })
+        let sender = orders.map { OrderSender(count: $0) }
+        var initiators: [FIXInitiator] = []
+        var acceptorRuntimes: [(ConfiguredSession, FIXSessionRuntime)] = []
+        for setup in sessions {
+            let application: FIXApplication = sender ?? LoggingApplication(verbose: verbose)
+            let runtime = try host.makeRuntime(setup, application: application)
+            if setup.configuration.connectionType == .initiator {
+                guard !setup.connectEndpoints.isEmpty else {
+                    throw CommandError("\(setup.configuration.id): initiator without SocketConnectHost/SocketConnectPort")
+                }
+                let initiator = FIXInitiator(runtime: runtime, endpoints: setup.connectEndpoints,
+                                             reconnectIntervalSeconds: setup.reconnectIntervalSeconds)
+                initiator.start(group: group)
+                initiators.append(initiator)
+            } else {
+                acceptorRuntimes.append((setup, runtime))
+            }
+        }
+        let servers = try await startAcceptors(acceptorRuntimes, group: group)
+        let deadline = WallClock.now().nanosecondsSinceEpoch + Int64(timeout) * 1_000_000_000
+        var exitCode: Int32 = 0
+        while StopSignal.received == 0 {
+            if let sender {
+                if sender.isComplete {
+                    printLine("DONE orders=\(sender.count) fills=\(sender.filledCount)")
+                    break
+                }
+                if WallClock.now().nanosecondsSinceEpoch > deadline {
+                    printLine("TIMEOUT orders=\(sender.count) sent=\(sender.sentCount) fills=\(sender.filledCount)")
+                    exitCode = 1
+                    break
+                }
+            }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        for initiator in initiators { initiator.stop() }
+        for (_, runtime) in acceptorRuntimes { runtime.logout() }
+        try await Task.sleep(nanoseconds: 500_000_000)
+        for server in servers { try? await server.close() }
+        if exitCode != 0 { throw ExitCode(exitCode) }
+    }
+}
+
+/// Starts one listener per distinct accept port, serving every acceptor session on it.
+func startAcceptors(_ sessions: [(ConfiguredSession, FIXSessionRuntime)], group: EventLoopGroup) async throws -> [Channel] {
+    var byPort: [Int: [(ConfiguredSession, FIXSessionRuntime)]] = [:]
+    for entry in sessions {
+        guard let port = entry.0.acceptPort else {
+            throw CommandError("\(entry.1.id): acceptor without SocketAcceptPort")
+        }
+        byPort[port, default: []].append(entry)
+    }
+    var servers: [Channel] = []
+    for (port, entries) in byPort.sorted(by: { $0.key < $1.key }) {
+        let allowed = entries.compactMap(\.0.allowedAddresses).reduce(into: Set<String>()) { $0.formUnion($1) }
+        let acceptor = FIXAcceptor(sessions: entries.map(\.1), allowedAddresses: allowed.isEmpty ? nil : allowed,
+                                   eventLog: { printLine($0) })
+        let server = try await acceptor.bind(host: entries[0].0.acceptHost, port: port, group: group)
+        printLine("listening on \(entries[0].0.acceptHost):\(port) for \(entries.map { "\($0.1.id)" }.joined(separator: ", "))")
+        servers.append(server)
+    }
+    return servers
+}
+
+/// Prints a line to standard output at once (logs interleave with other processes in tests).
+func printLine(_ text: String) {
+    var line = text + "\n"
+    line.withUTF8 { _ = write(1, $0.baseAddress, $0.count) }
+}
+
+/// Logs application messages as they arrive.
+final class LoggingApplication: FIXApplication, @unchecked Sendable {
+    let verbose: Bool
+    init(verbose: Bool) { self.verbose = verbose }
+    func onLogon(_ session: FIXSessionRuntime) { printLine("LOGON \(session.id)") }
+    func onLogout(_ session: FIXSessionRuntime) { printLine("LOGOUT \(session.id)") }
+    func fromApp(_ message: [UInt8], session: FIXSessionRuntime) {
+        printLine("\(session.id) in: " + String(decoding: message.map { $0 == 1 ? UInt8(ascii: "|") : $0 }, as: UTF8.self))
+    }
+}
+
+/// Sends N test orders after the first logon and counts the fills that come back.
+final class OrderSender: FIXApplication, @unchecked Sendable {
+    let count: Int
+    private let lock = NIOLock()
+    private var started = false
+    private var sent = 0
+    private var filled: Set<String> = []
+
+    init(count: Int) { self.count = count }
+
+    var isComplete: Bool { lock.withLock { filled.count >= count } }
+    var filledCount: Int { lock.withLock { filled.count } }
+    var sentCount: Int { lock.withLock { sent } }
+
+    func onLogon(_ session: FIXSessionRuntime) {
+        printLine("LOGON \(session.id)")
+        let first = lock.withLock { () -> Bool in
+            defer { started = true }
+            return !started
+        }
+        guard first else { return }
+        for i in 1...max(count, 1) where count > 0 {
+            session.send(msgType: "D") { body in
+                body.append(11, "FB-\(i)")
+                body.append(21, char: UInt8(ascii: "1"))
+                body.append(38, 100)
+                body.append(40, char: UInt8(ascii: "2"))
+                body.append(44, FIXDecimal("100.25")!)
+                body.append(54, char: UInt8(ascii: "1"))
+                body.append(55, "MSFT")
+                body.append(60, WallClock.now().with(precision: .milliseconds))
+            }
+            lock.withLock { sent += 1 }
+        }
+    }
+
+    func onLogout(_ session: FIXSessionRuntime) { printLine("LOGOUT \(session.id)") }
+
+    func fromApp(_ message: [UInt8], session: FIXSessionRuntime) {
+        message.withUnsafeBytes { raw in
+            let view = FIXMessage(unchecked: raw, lenient: true)
+            guard view.msgType?.equals("8") == true, let clOrdID = view.first(11)?.string else { return }
+            if view.first(39)?.char == UInt8(ascii: "2") {
+                lock.withLock { _ = filled.insert(clOrdID) }
+            }
+        }
+    }
+}

@@ -1,0 +1,213 @@
+import FIXSession
+import FIXTagValue
+import FIXTransport
+import NIOConcurrencyHelpers
+
+/// A simulated venue: answers orders the way an exchange's order entry does, for demos, tests
+/// and the captures later stages need.
+///
+/// - NewOrderSingle: Reject (ExecType 8) when a required field is missing or invalid, or when
+///   the Symbol is `REJECT`; otherwise an acknowledgement (ExecType 0), then `fillsPerOrder`
+///   executions (partial fills, the last one completing the order) at the limit price (or the
+///   symbol's reference price for market orders).
+/// - OrderCancelRequest: Canceled (ExecType 4) for an open order, OrderCancelReject otherwise.
+/// - OrderCancelReplaceRequest: Replaced (ExecType 5) with the new quantity and price.
+/// - Text(58) `CORRECT` on an order: after its last fill, a trade correction (ExecType G,
+///   ExecRefID = that fill's ExecID, price +1%); `BUST`: a trade cancel (ExecType H).
+///
+/// FIX 4.0–4.2 sessions get ExecTransType(20) and ExecType 1/2 for partial and full fills (and
+/// LastShares); FIX 4.3 and later get ExecType F (Trade) and LastQty.
+public final class VenueSimulator: FIXApplication, @unchecked Sendable {
+    public let venueID: String
+    public let fillsPerOrder: Int
+    /// Reference prices for market orders, by symbol (100 otherwise).
+    public var referencePrices: [String: FIXDecimal] = ["MSFT": FIXDecimal("415.20")!, "AAPL": FIXDecimal("189.95")!]
+    public let onEvent: @Sendable (String) -> Void
+
+    private struct Order {
+        var clOrdID: String
+        var orderID: String
+        var symbol: String
+        var side: UInt8
+        var quantity: FIXDecimal
+        var price: FIXDecimal?
+        var cumQty: FIXDecimal = .zero
+        var notional: FIXDecimal = .zero
+        var open = true
+        var account: String?
+    }
+
+    private let lock = NIOLock()
+    private var orders: [String: Order] = [:]  // by ClOrdID, guarded by lock
+    private var nextExec = 1
+    private var nextOrder = 1
+
+    public init(venueID: String = "SIMX", fillsPerOrder: Int = 2, onEvent: @escaping @Sendable (String) -> Void = { _ in }) {
+        precondition(fillsPerOrder >= 1, "an order fills in at least one execution")
+        self.venueID = venueID
+        self.fillsPerOrder = fillsPerOrder
+        self.onEvent = onEvent
+    }
+
+    public func onLogon(_ session: FIXSessionRuntime) { onEvent("LOGON \(session.id)") }
+    public func onLogout(_ session: FIXSessionRuntime) { onEvent("LOGOUT \(session.id)") }
+
+    public func fromApp(_ message: [UInt8], session: FIXSessionRuntime) {
+        message.withUnsafeBytes { raw in
+            let view = FIXMessage(unchecked: raw, lenient: true)
+            guard let type = view.msgType?.string else { return }
+            switch type {
+            case "D": newOrder(view, session: session)
+            case "F": cancel(view, session: session)
+            case "G": replace(view, session: session)
+            default: break
+            }
+        }
+    }
+
+    private func newID(_ counter: inout Int, _ prefix: String) -> String {
+        defer { counter += 1 }
+        return "\(venueID)-\(prefix)\(counter)"
+    }
+
+    private func newOrder(_ view: FIXMessage, session: FIXSessionRuntime) {
+        let clOrdID = view.first(11)?.string
+        let symbol = view.first(55)?.string
+        let side = view.first(54)?.char
+        let quantity = view.first(38)?.decimal
+        let ordType = view.first(40)?.char
+        let price = view.first(44)?.decimal
+        let instruction = view.first(58)?.string
+        var problem: String?
+        if clOrdID == nil { problem = "ClOrdID missing" }
+        else if symbol == nil || symbol == "REJECT" { problem = "unknown symbol" }
+        else if side == nil || !"12".utf8.contains(side!) && !"56".utf8.contains(side!) { problem = "invalid side" }
+        else if quantity == nil || quantity! <= .zero { problem = "invalid quantity" }
+        else if ordType == UInt8(ascii: "2") && price == nil { problem = "limit order without price" }
+        onEvent("ORDER \(clOrdID ?? "?")")
+        var order = Order(clOrdID: clOrdID ?? "NONE", orderID: "NONE", symbol: symbol ?? "?", side: side ?? UInt8(ascii: "1"),
+                          quantity: quantity ?? .zero, price: price, account: view.first(1)?.string)
+        if let problem {
+            report(order, execType: "8", status: "8", session: session, text: problem)
+            return
+        }
+        lock.withLock {
+            order.orderID = newID(&nextOrder, "O")
+            orders[order.clOrdID] = order
+        }
+        report(order, execType: "0", status: "0", session: session)
+        let fillPrice = price ?? referencePrices[order.symbol] ?? FIXDecimal(100)
+        var lastExecID = ""
+        var lastFillQty = FIXDecimal.zero
+        for i in 1...fillsPerOrder {
+            let remaining = order.quantity - order.cumQty
+            let slice = i == fillsPerOrder ? remaining : (order.quantity.divided(by: FIXDecimal(fillsPerOrder), scale: 0) ?? remaining)
+            guard slice > .zero else { continue }
+            order.cumQty += slice
+            order.notional += slice * fillPrice
+            let done = order.cumQty == order.quantity
+            order.open = !done
+            lastFillQty = slice
+            lastExecID = report(order, execType: "F", status: done ? "2" : "1", session: session, last: (slice, fillPrice))
+        }
+        lock.withLock { orders[order.clOrdID] = order }
+        if instruction == "CORRECT" || instruction == "BUST" {
+            let corrected = instruction == "CORRECT"
+            let newPrice = (fillPrice * FIXDecimal("1.01")!).rounded(scale: 2)
+            report(order, execType: corrected ? "G" : "H", status: "2", session: session,
+                   last: corrected ? (lastFillQty, newPrice) : nil,
+                   refExecID: lastExecID)
+        }
+    }
+
+    private func cancel(_ view: FIXMessage, session: FIXSessionRuntime) {
+        guard let orig = view.first(41)?.string, let clOrdID = view.first(11)?.string else { return }
+        let found: Order? = lock.withLock {
+            guard var order = orders[orig], order.open else { return nil }
+            order.open = false
+            order.clOrdID = clOrdID
+            orders[clOrdID] = order
+            return order
+        }
+        guard let order = found else {
+            session.send(msgType: "9") { body in
+                body.append(11, clOrdID)
+                body.append(37, "NONE")
+                body.append(39, char: UInt8(ascii: "8"))
+                body.append(41, orig)
+                body.append(58, "unknown or closed order")
+                body.append(434, char: UInt8(ascii: "1"))
+            }
+            return
+        }
+        report(order, execType: "4", status: "4", session: session, orig: orig)
+    }
+
+    private func replace(_ view: FIXMessage, session: FIXSessionRuntime) {
+        guard let orig = view.first(41)?.string, let clOrdID = view.first(11)?.string else { return }
+        let quantity = view.first(38)?.decimal
+        let price = view.first(44)?.decimal
+        let found: Order? = lock.withLock {
+            guard var order = orders[orig], order.open else { return nil }
+            if let quantity, quantity > order.cumQty { order.quantity = quantity }
+            if let price { order.price = price }
+            order.clOrdID = clOrdID
+            orders[clOrdID] = order
+            return order
+        }
+        guard let order = found else {
+            session.send(msgType: "9") { body in
+                body.append(11, clOrdID)
+                body.append(37, "NONE")
+                body.append(39, char: UInt8(ascii: "8"))
+                body.append(41, orig)
+                body.append(434, char: UInt8(ascii: "2"))
+            }
+            return
+        }
+        report(order, execType: "5", status: order.cumQty > .zero ? "1" : "0", session: session, orig: orig)
+    }
+
+    /// Sends one ExecutionReport; returns its ExecID.
+    @discardableResult
+    private func report(_ order: Order, execType: String, status: String, session: FIXSessionRuntime,
+                        last: (qty: FIXDecimal, px: FIXDecimal)? = nil, text: String? = nil, orig: String? = nil,
+                        refExecID: String? = nil) -> String {
+        let execID = lock.withLock { newID(&nextExec, "E") }
+        let legacy = session.id.beginString < "FIX.4.3"  // FIX 4.0–4.2 conventions
+        let leaves = order.open ? order.quantity - order.cumQty : FIXDecimal.zero
+        let average = order.cumQty > .zero ? (order.notional.divided(by: order.cumQty, scale: 6) ?? .zero) : .zero
+        onEvent("EXEC \(order.clOrdID) \(execType)")
+        session.send(msgType: "8") { body in
+            if let account = order.account { body.append(1, account) }
+            body.append(6, average)
+            body.append(11, order.clOrdID)
+            body.append(14, order.cumQty)
+            body.append(17, execID)
+            if let refExecID { body.append(19, refExecID) }
+            if legacy {
+                let transType: UInt8 = execType == "G" ? UInt8(ascii: "2") : execType == "H" ? UInt8(ascii: "1") : UInt8(ascii: "0")
+                body.append(20, char: transType)
+            }
+            if let last {
+                body.append(31, last.px)
+                body.append(32, last.qty)
+            }
+            body.append(37, order.orderID)
+            body.append(38, order.quantity)
+            body.append(39, status)
+            if let orig { body.append(41, orig) }
+            if let price = order.price { body.append(44, price) }
+            body.append(54, char: order.side)
+            body.append(55, order.symbol)
+            if let text { body.append(58, text) }
+            body.append(60, WallClock.now().with(precision: .milliseconds))
+            var wireExecType = execType
+            if legacy && execType == "F" { wireExecType = status == "2" ? "2" : "1" }
+            if legacy && (execType == "G" || execType == "H") { wireExecType = "2" }
+            body.append(150, wireExecType)
+            body.append(151, leaves)
+        }
+        return execID
+    }
+}

@@ -1,0 +1,142 @@
+import FIXSession
+import FIXTagValue
+import FIXTransport
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Testing
+
+/// Records what a session's application sees.
+final class RecordingApplication: FIXApplication, @unchecked Sendable {
+    private let lock = NIOLock()
+    private var _logons = 0
+    private var _messages: [String] = []
+    var logons: Int { lock.withLock { _logons } }
+    var messages: [String] { lock.withLock { _messages } }
+    func onLogon(_ session: FIXSessionRuntime) { lock.withLock { _logons += 1 } }
+    func fromApp(_ message: [UInt8], session: FIXSessionRuntime) {
+        lock.withLock { _messages.append(String(decoding: message.map { $0 == 1 ? 0x7C : $0 }, as: UTF8.self)) }
+    }
+}
+
+/// Waits (bounded) until `condition` holds; network tests wait for I/O, never for time itself.
+func eventually(_ seconds: Double = 10, _ condition: () -> Bool) async -> Bool {
+    let end = Date().addingTimeInterval(seconds)
+    while Date() < end {
+        if condition() { return true }
+        try? await Task.sleep(nanoseconds: 20_000_000)
+    }
+    return condition()
+}
+
+func makeRuntime(_ type: FIXConnectionType, sender: String, target: String, app: FIXApplication) -> FIXSessionRuntime {
+    var config = FIXSessionConfiguration(id: FIXSessionID(beginString: "FIX.4.4", senderCompID: sender, targetCompID: target),
+                                         connectionType: type)
+    config.heartBtIntSeconds = 30
+    return FIXSessionRuntime(session: FIXSession(configuration: config), store: InMemoryMessageStore(), application: app)
+}
+
+@Suite(.serialized) struct TransportTests {
+    @Test func initiatorAndAcceptorLogOnAndExchangeMessagesOverLoopback() async throws {
+        let venueApp = RecordingApplication()
+        let brokerApp = RecordingApplication()
+        let venue = makeRuntime(.acceptor, sender: "VENUE", target: "BRKR", app: venueApp)
+        let broker = makeRuntime(.initiator, sender: "BRKR", target: "VENUE", app: brokerApp)
+        let group = MultiThreadedEventLoopGroup.singleton
+        let server = try await FIXAcceptor(sessions: [venue]).bind(host: "127.0.0.1", port: 0, group: group)
+        let initiator = FIXInitiator(runtime: broker, endpoints: [("127.0.0.1", server.localAddress!.port!)])
+        initiator.start(group: group)
+        #expect(await eventually { brokerApp.logons == 1 && venueApp.logons == 1 })
+        broker.send(msgType: "D") { $0.append(11, "ORD-1"); $0.append(55, "MSFT") }
+        #expect(await eventually { venueApp.messages.count == 1 })
+        #expect(venueApp.messages.first?.contains("|35=D|34=2|49=BRKR|") == true)
+        initiator.stop()
+        #expect(await eventually { !venue.isLoggedOn })
+        try await server.close()
+    }
+
+    @Test func unknownCompIDsAreRefusedWithoutAReply() async throws {
+        let venue = makeRuntime(.acceptor, sender: "VENUE", target: "BRKR", app: RecordingApplication())
+        let strangerApp = RecordingApplication()
+        let stranger = makeRuntime(.initiator, sender: "OTHER", target: "VENUE", app: strangerApp)
+        let group = MultiThreadedEventLoopGroup.singleton
+        let server = try await FIXAcceptor(sessions: [venue]).bind(host: "127.0.0.1", port: 0, group: group)
+        let initiator = FIXInitiator(runtime: stranger, endpoints: [("127.0.0.1", server.localAddress!.port!)],
+                                     reconnectIntervalSeconds: 30)
+        initiator.start(group: group)
+        try await Task.sleep(nanoseconds: 300_000_000)
+        #expect(strangerApp.logons == 0 && !venue.isLoggedOn)
+        initiator.stop()
+        try await server.close()
+    }
+
+    @Test func mutualTLSLogsOnWithGeneratedCertificates() async throws {
+        let pki = try TestPKI()
+        let venueApp = RecordingApplication()
+        let brokerApp = RecordingApplication()
+        let venue = makeRuntime(.acceptor, sender: "VENUE", target: "BRKR", app: venueApp)
+        let broker = makeRuntime(.initiator, sender: "BRKR", target: "VENUE", app: brokerApp)
+        let serverTLS = try FIXTLSConfiguration.server(certificateChainFile: pki.path("server.pem"),
+                                                       privateKeyFile: pki.path("server.key"),
+                                                       trustRootsFile: pki.path("ca.pem"), requireClientCertificate: true)
+        let clientTLS = try FIXTLSConfiguration.client(trustRootsFile: pki.path("ca.pem"),
+                                                       certificateChainFile: pki.path("client.pem"),
+                                                       privateKeyFile: pki.path("client.key"), verifyHostname: false)
+        let group = MultiThreadedEventLoopGroup.singleton
+        let server = try await FIXAcceptor(sessions: [venue]).bind(host: "127.0.0.1", port: 0, group: group, tls: serverTLS)
+        let port = server.localAddress!.port!
+        let initiator = FIXInitiator(runtime: broker, endpoints: [("127.0.0.1", port)], tls: clientTLS)
+        initiator.start(group: group)
+        #expect(await eventually { brokerApp.logons == 1 && venueApp.logons == 1 })
+        initiator.stop()
+        #expect(await eventually { !venue.isLoggedOn })
+
+        // Without a client certificate the handshake fails and no session logs on.
+        let anonymousApp = RecordingApplication()
+        let anonymous = makeRuntime(.initiator, sender: "BRKR", target: "VENUE", app: anonymousApp)
+        let anonymousTLS = try FIXTLSConfiguration.client(trustRootsFile: pki.path("ca.pem"), verifyHostname: false)
+        let second = FIXInitiator(runtime: anonymous, endpoints: [("127.0.0.1", port)], reconnectIntervalSeconds: 30, tls: anonymousTLS)
+        second.start(group: group)
+        try await Task.sleep(nanoseconds: 500_000_000)
+        #expect(anonymousApp.logons == 0)
+        second.stop()
+        try await server.close()
+    }
+}
+
+/// A throwaway CA with a server and a client certificate, made with the openssl command.
+struct TestPKI {
+    let directory: URL
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("fixbridge-pki-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl") else {
+            throw TestPKIError.missing("the openssl command is needed to generate test certificates (apt-get install openssl)")
+        }
+        try run(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Test CA",
+                 "-keyout", "ca.key", "-out", "ca.pem"])
+        for name in ["server", "client"] {
+            try run(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=\(name)", "-keyout", "\(name).key", "-out", "\(name).csr"])
+            try run(["x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                     "-days", "2", "-out", "\(name).pem"])
+        }
+    }
+
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    private func run(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestPKIError.missing("openssl \(arguments.joined(separator: " ")) failed") }
+    }
+}
+
+enum TestPKIError: Error { case missing(String) }
