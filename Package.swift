@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "FASTCodec"),
         .target(name: "TradeBook", dependencies: ["FIXTagValue"]),
         .target(name: "FIXSession", dependencies: ["FIXTagValue", "FIXDictionary"]),
-        .target(name: "FIXSessionFileStore", dependencies: ["FIXSession"]),
+        .target(name: "FIXSessionFileStore", dependencies: ["FIXSession", "FIXTagValue"]),
         .target(
             name: "FIXTransport",
             dependencies: [
@@ -55,7 +55,10 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
-        .executableTarget(name: "fixbridge", dependencies: ["FIXBridgeCommands"]),
+        .executableTarget(
+            name: "fixbridge",
+            dependencies: ["FIXBridgeCommands", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .target(name: "FIXTestSupport", dependencies: ["FIXTagValue"]),
         .target(name: "FIXSessionTestSupport", dependencies: ["FIXSession", "FIXTestSupport"]),
         .testTarget(name: "FIXTagValueTests", dependencies: ["FIXTagValue", "FIXTestSupport"]),
@@ -72,6 +75,9 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "FIXBridgeCommandsTests", dependencies: ["FIXBridgeCommands", "FIXTestSupport"]),
+        .testTarget(
+            name: "FIXBridgeCommandsTests",
+            dependencies: ["FIXBridgeCommands", "FIXTestSupport", "FIXSession", "FIXTransport", "FIXTagValue"]
+        ),
     ]
 )

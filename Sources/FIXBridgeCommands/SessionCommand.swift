@@ -27,6 +27,9 @@ public struct SessionCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds to wait for --orders to complete.")
     var timeout: Int = 60
 
+    @Option(name: .long, help: "Orders in flight at once with --orders (1 measures round-trip latency).")
+    var window: Int = 1_000_000
+
     @Flag(name: .long, help: "Print every message in and out.")
     var verbose = false
 
@@ -40,18 +43,19 @@ public struct SessionCommand: AsyncParsableCommand {
         let host = SessionHost(group: group, eventLog: { line in
             if verbose || line.contains("logged") || line.contains("disconnect") || line.contains("gap") { printLine(line) }
         })
-        let sender = orders.map { OrderSender(count: $0) }
+        let sender = orders.map { OrderSender(count: $0, window: max(1, window)) }
         var initiators: [FIXInitiator] = []
-        var acceptorRuntimes: [(ConfiguredSession, FIXSessionRuntime)] = []
+        var acceptorRuntimes: [(QuickFIXSettings.Session, FIXSessionRuntime)] = []
         for setup in sessions {
             let application: FIXApplication = sender ?? LoggingApplication(verbose: verbose)
             let runtime = try host.makeRuntime(setup, application: application)
             if setup.configuration.connectionType == .initiator {
-                guard !setup.connectEndpoints.isEmpty else {
+                guard !setup.endpoint.connectAddresses.isEmpty else {
                     throw CommandError("\(setup.configuration.id): initiator without SocketConnectHost/SocketConnectPort")
                 }
-                let initiator = FIXInitiator(runtime: runtime, endpoints: setup.connectEndpoints,
-                                             reconnectIntervalSeconds: setup.reconnectIntervalSeconds)
+                let initiator = FIXInitiator(runtime: runtime, endpoints: setup.endpoint.connectAddresses.map { ($0.host, $0.port) },
+                                             reconnectIntervalSeconds: setup.endpoint.reconnectIntervalSeconds,
+                                             tls: try tlsConfiguration(setup, server: false))
                 initiator.start(group: group)
                 initiators.append(initiator)
             } else {
@@ -65,6 +69,7 @@ public struct SessionCommand: AsyncParsableCommand {
             if let sender {
                 if sender.isComplete {
                     printLine("DONE orders=\(sender.count) fills=\(sender.filledCount)")
+                    printLine(sender.summary())
                     break
                 }
                 if WallClock.now().nanosecondsSinceEpoch > deadline {
@@ -84,24 +89,43 @@ public struct SessionCommand: AsyncParsableCommand {
 }
 
 /// Starts one listener per distinct accept port, serving every acceptor session on it.
-func startAcceptors(_ sessions: [(ConfiguredSession, FIXSessionRuntime)], group: EventLoopGroup) async throws -> [Channel] {
-    var byPort: [Int: [(ConfiguredSession, FIXSessionRuntime)]] = [:]
+func startAcceptors(_ sessions: [(QuickFIXSettings.Session, FIXSessionRuntime)], group: EventLoopGroup) async throws -> [Channel] {
+    var byPort: [Int: [(QuickFIXSettings.Session, FIXSessionRuntime)]] = [:]
     for entry in sessions {
-        guard let port = entry.0.acceptPort else {
+        guard let port = entry.0.endpoint.acceptPort else {
             throw CommandError("\(entry.1.id): acceptor without SocketAcceptPort")
         }
         byPort[port, default: []].append(entry)
     }
     var servers: [Channel] = []
     for (port, entries) in byPort.sorted(by: { $0.key < $1.key }) {
-        let allowed = entries.compactMap(\.0.allowedAddresses).reduce(into: Set<String>()) { $0.formUnion($1) }
+        let allowed = entries.compactMap(\.0.endpoint.allowedRemoteAddresses).reduce(into: Set<String>()) { $0.formUnion($1) }
         let acceptor = FIXAcceptor(sessions: entries.map(\.1), allowedAddresses: allowed.isEmpty ? nil : allowed,
                                    eventLog: { printLine($0) })
-        let server = try await acceptor.bind(host: entries[0].0.acceptHost, port: port, group: group)
-        printLine("listening on \(entries[0].0.acceptHost):\(port) for \(entries.map { "\($0.1.id)" }.joined(separator: ", "))")
+        let host = entries[0].0.endpoint.acceptAddress ?? "0.0.0.0"
+        let server = try await acceptor.bind(host: host, port: port, group: group,
+                                             tls: try tlsConfiguration(entries[0].0, server: true))
+        printLine("listening on \(host):\(port) for \(entries.map { "\($0.1.id)" }.joined(separator: ", "))")
         servers.append(server)
     }
     return servers
+}
+
+/// TLS from the session's SSL settings, or nil when it has none.
+func tlsConfiguration(_ setup: QuickFIXSettings.Session, server: Bool) throws -> FIXTLSConfiguration? {
+    guard let tls = setup.endpoint.tls else { return nil }
+    let verify = (tls.verifyLevel ?? 1) > 0
+    if server {
+        guard let certificate = tls.serverCertificateFile, let key = tls.serverCertificateKeyFile else {
+            throw CommandError("\(setup.configuration.id): TLS acceptor needs ServerCertificateFile and ServerCertificateKeyFile")
+        }
+        return try FIXTLSConfiguration.server(certificateChainFile: certificate, privateKeyFile: key,
+                                              trustRootsFile: tls.certificateAuthoritiesFile,
+                                              requireClientCertificate: verify && tls.certificateAuthoritiesFile != nil)
+    }
+    return try FIXTLSConfiguration.client(trustRootsFile: tls.certificateAuthoritiesFile,
+                                          certificateChainFile: tls.clientCertificateFile,
+                                          privateKeyFile: tls.clientCertificateKeyFile, verifyHostname: verify)
 }
 
 /// Prints a line to standard output at once (logs interleave with other processes in tests).
@@ -121,19 +145,42 @@ final class LoggingApplication: FIXApplication, @unchecked Sendable {
     }
 }
 
-/// Sends N test orders after the first logon and counts the fills that come back.
+/// Sends N test orders after the first logon, at most `window` unfilled at a time, and
+/// measures each order's round trip to its fill.
 final class OrderSender: FIXApplication, @unchecked Sendable {
     let count: Int
+    let window: Int
     private let lock = NIOLock()
     private var started = false
     private var sent = 0
     private var filled: Set<String> = []
+    private var sentAt: [Int64] = []
+    private var roundTrips: [Int64] = []
+    private var firstSent: Int64 = 0
+    private var lastFilled: Int64 = 0
 
-    init(count: Int) { self.count = count }
+    init(count: Int, window: Int) {
+        self.count = count
+        self.window = window
+        sentAt = [Int64](repeating: 0, count: count + 1)
+    }
 
     var isComplete: Bool { lock.withLock { filled.count >= count } }
     var filledCount: Int { lock.withLock { filled.count } }
     var sentCount: Int { lock.withLock { sent } }
+
+    /// Round-trip percentiles and sustained rate, one line.
+    func summary() -> String {
+        lock.withLock {
+            let sorted = roundTrips.sorted()
+            func percentile(_ p: Double) -> Double {
+                sorted.isEmpty ? 0 : Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1000
+            }
+            let seconds = Double(max(1, lastFilled - firstSent)) / 1e9
+            return "round trip order->fill: p50 \(Int(percentile(0.5))) us, p99 \(Int(percentile(0.99))) us; "
+                + "\(Int(Double(filled.count) / seconds)) orders filled/s"
+        }
+    }
 
     func onLogon(_ session: FIXSessionRuntime) {
         printLine("LOGON \(session.id)")
@@ -142,30 +189,49 @@ final class OrderSender: FIXApplication, @unchecked Sendable {
             return !started
         }
         guard first else { return }
-        for i in 1...max(count, 1) where count > 0 {
+        sendNext(session, upTo: min(window, count))
+    }
+
+    /// Sends orders while fewer than `window` are unfilled.
+    private func sendNext(_ session: FIXSessionRuntime, upTo limit: Int) {
+        while true {
+            let next: Int? = lock.withLock {
+                guard sent < count, sent - filled.count < window else { return nil }
+                sent += 1
+                let now = WallClock.now().nanosecondsSinceEpoch
+                if sent == 1 { firstSent = now }
+                sentAt[sent] = now
+                return sent
+            }
+            guard let i = next else { return }
             session.send(msgType: "D") { body in
                 body.append(11, "FB-\(i)")
                 body.append(21, char: UInt8(ascii: "1"))
                 body.append(38, 100)
                 body.append(40, char: UInt8(ascii: "2"))
-                body.append(44, FIXDecimal("100.25")!)
+                body.append(44, FIXDecimal(mantissa: 10025, exponent: -2))
                 body.append(54, char: UInt8(ascii: "1"))
                 body.append(55, "MSFT")
                 body.append(60, WallClock.now().with(precision: .milliseconds))
             }
-            lock.withLock { sent += 1 }
         }
     }
 
     func onLogout(_ session: FIXSessionRuntime) { printLine("LOGOUT \(session.id)") }
 
     func fromApp(_ message: [UInt8], session: FIXSessionRuntime) {
-        message.withUnsafeBytes { raw in
+        let done: Bool = message.withUnsafeBytes { raw in
             let view = FIXMessage(unchecked: raw, lenient: true)
-            guard view.msgType?.equals("8") == true, let clOrdID = view.first(11)?.string else { return }
-            if view.first(39)?.char == UInt8(ascii: "2") {
-                lock.withLock { _ = filled.insert(clOrdID) }
+            guard view.msgType?.equals("8") == true, view.first(39)?.char == UInt8(ascii: "2"),
+                  let clOrdID = view.first(11)?.string else { return false }
+            let now = WallClock.now().nanosecondsSinceEpoch
+            return lock.withLock {
+                guard filled.insert(clOrdID).inserted else { return false }
+                if let i = Int(clOrdID.dropFirst(3)), i > 0, i <= count { roundTrips.append(now - sentAt[i]) }
+                lastFilled = now
+                return true
             }
         }
+        if done { sendNext(session, upTo: window) }
     }
 }

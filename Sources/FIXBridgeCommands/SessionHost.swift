@@ -6,28 +6,23 @@ import FIXSession
 import FIXSessionFileStore
 import FIXTagValue
 import FIXTransport
+import Foundation
 import NIOCore
 import NIOPosix
 
-/// One session read from a settings file, with what its edges need: where to connect or
-/// listen, where to keep its store and logs, and how to validate.
-public struct ConfiguredSession: Sendable {
-    public var configuration: FIXSessionConfiguration
-    public var connectEndpoints: [(host: String, port: Int)] = []
-    public var acceptHost: String = "0.0.0.0"
-    public var acceptPort: Int?
-    public var reconnectIntervalSeconds = 30
-    public var storePath: String?
-    public var logPath: String?
-    public var validate = true
-    public var dataDictionary: String?
-    public var transportDataDictionary: String?
-    public var appDataDictionary: String?
-    public var validationOptions = FIXValidationOptions()
-    public var allowedAddresses: Set<String>?
-
-    public init(configuration: FIXSessionConfiguration) {
-        self.configuration = configuration
+/// Reads a QuickFIX-style settings file; warnings (unknown keys) go to standard error.
+enum SessionSettingsFile {
+    static func load(_ path: String) throws -> [QuickFIXSettings.Session] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CommandError("\(path): cannot read the settings file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw CommandError("\(path): the settings file is not UTF-8 text")
+        }
+        let settings = try QuickFIXSettings.parse(text, file: path)
+        for warning in settings.warnings { warn("warning: \(warning)") }
+        guard !settings.sessions.isEmpty else { throw CommandError("\(path): no [SESSION] section") }
+        return settings.sessions
     }
 }
 
@@ -40,11 +35,10 @@ struct SessionHost {
     /// Loads a dictionary file, or the shipped one for the session's version.
     static func dictionary(_ path: String?, fallback file: String) throws -> FIXDictionary {
         if let path { return try FIXDictionary(contentsOfFile: path) }
-        for folder in SpecsLocator.dictionaryFolders() {
-            let candidate = folder + "/" + file
-            if access(candidate, R_OK) == 0 { return try FIXDictionary(contentsOfFile: candidate) }
+        guard let folder = DictionaryLocator.findDictionariesDirectory() else {
+            throw CommandError("no dictionary \(file) found; set DataDictionary in the settings or FIXBRIDGE_SPECS")
         }
-        throw CommandError("no dictionary \(file) found; set DataDictionary in the settings or FIXBRIDGE_SPECS")
+        return try FIXDictionary(contentsOfFile: folder + "/" + file)
     }
 
     /// The shipped dictionary file for a BeginString / DefaultApplVerID.
@@ -61,29 +55,37 @@ struct SessionHost {
         }
     }
 
-    func makeRuntime(_ setup: ConfiguredSession, application: FIXApplication) throws -> FIXSessionRuntime {
+    func makeRuntime(_ setup: QuickFIXSettings.Session, application: FIXApplication) throws -> FIXSessionRuntime {
         let config = setup.configuration
+        let endpoint = setup.endpoint
         var validator: FIXValidator?
-        if setup.validate {
+        if endpoint.useDataDictionary {
+            var options = FIXValidationOptions()
+            options.validateFieldsOutOfOrder = endpoint.validateFieldsOutOfOrder
+            options.validateFieldsHaveValues = endpoint.validateFieldsHaveValues
+            options.validateUserDefinedFields = endpoint.validateUserDefinedFields
+            options.allowUnknownMsgFields = endpoint.allowUnknownMessageFields
+            options.checkLatency = false  // the session checks SendingTime itself (CheckLatency/MaxLatency)
             let id = config.id
             if id.beginString == "FIXT.1.1" {
-                let transport = try Self.dictionary(setup.transportDataDictionary, fallback: "FIXT11.xml")
-                let app = try Self.dictionary(setup.appDataDictionary ?? setup.dataDictionary,
+                let transport = try Self.dictionary(endpoint.transportDataDictionary, fallback: "FIXT11.xml")
+                let app = try Self.dictionary(endpoint.appDataDictionary ?? endpoint.dataDictionary,
                                               fallback: Self.standardFile(beginString: id.beginString, applVerID: config.defaultApplVerID))
-                validator = FIXValidator(transport: transport, application: app, options: setup.validationOptions)
+                validator = FIXValidator(transport: transport, application: app, options: options)
             } else {
-                let dictionary = try Self.dictionary(setup.dataDictionary,
+                let dictionary = try Self.dictionary(endpoint.dataDictionary,
                                                      fallback: Self.standardFile(beginString: id.beginString, applVerID: nil))
-                validator = FIXValidator(dictionary: dictionary, options: setup.validationOptions)
+                validator = FIXValidator(dictionary: dictionary, options: options)
             }
         }
         let store: MessageStore
-        if let path = setup.storePath {
-            store = try FileMessageStore(directory: path, sessionID: config.id)
+        if let path = endpoint.fileStorePath {
+            store = try FileMessageStore(directory: path, sessionID: config.id,
+                                         sync: endpoint.fileStoreSync ? .everyMessage : .everyBatch)
         } else {
             store = InMemoryMessageStore(creationTime: WallClock.now())
         }
-        let log = try setup.logPath.map { try FileMessageLog(directory: $0, sessionID: config.id) }
+        let log = try endpoint.fileLogPath.map { try FileMessageLog(directory: $0, sessionID: config.id) }
         let events = eventLog
         let session = FIXSession(configuration: config, validator: validator,
                                  nextSenderSequence: store.nextSenderSequence, nextTargetSequence: store.nextTargetSequence)
@@ -108,23 +110,6 @@ extension String {
 struct CommandError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Where the shipped specifications are: `FIXBRIDGE_SPECS`, then `Specs/` in the working
-/// directory, then `Specs/` beside the executable's package.
-enum SpecsLocator {
-    static func dictionaryFolders() -> [String] {
-        var folders: [String] = []
-        if let env = getenv("FIXBRIDGE_SPECS") { folders.append(String(cString: env) + "/dictionaries") }
-        folders.append("Specs/dictionaries")
-        var path = CommandLine.arguments.first ?? ""
-        for _ in 0..<4 {
-            path = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
-            if path.isEmpty { break }
-            folders.append(path + "/Specs/dictionaries")
-        }
-        return folders
-    }
 }
 
 /// SIGINT / SIGTERM as a flag the commands poll (no work in the signal handler itself).

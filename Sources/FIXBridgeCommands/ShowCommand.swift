@@ -1,4 +1,5 @@
 import ArgumentParser
+import FIXDictionary
 import FIXTagValue
 
 /// `fixbridge show FILE…`: one message per line, or one JSON object per message, with filters.
@@ -31,6 +32,18 @@ public struct ShowCommand: ParsableCommand {
     @Flag(name: .long, help: "Prefix each line with file, byte offset and line number.")
     var offsets = false
 
+    @Flag(name: .long, help: "Print field names: Side(54)=1(BUY).")
+    var names = false
+
+    @Flag(name: .long, help: "Print the messages exactly as on the wire (SOH shown as |), without enum meanings.")
+    var raw = false
+
+    @Option(name: .long, help: "Dictionary (QuickFIX XML) to use instead of the shipped one for the message's version.")
+    var dict: String?
+
+    @Option(name: .long, help: "Venue overlay applied on top of the dictionary (repeatable).")
+    var overlay: [String] = []
+
     public init() {}
 
     public func validate() throws {
@@ -54,6 +67,11 @@ public struct ShowCommand: ParsableCommand {
     /// Writes the selected messages to `out` and each bad stretch to `diagnostics`.
     func render(to out: inout OutputBuffer, diagnostics: (String) -> Void) throws -> (messages: Int, errors: Int) {
         let filter = try MessageFilter(types: types, tags: tags)
+        // Names and enum meanings come from the dictionaries; without any, tag numbers only.
+        let locator: DictionaryLocator? = raw ? nil : try? DictionaryLocator(dictionaryFile: dict, overlays: overlay)
+        if !raw && dict != nil && locator == nil {
+            throw ValidationError("cannot load dictionary \(dict!)")
+        }
         var stats = (messages: 0, errors: 0)
         var chain: OrderChain?
         if let order {
@@ -88,11 +106,16 @@ public struct ShowCommand: ParsableCommand {
                     if !filter.matches(view) { return }
                     if chain != nil && !chain!.absorb(view) { return }
                     stats.messages += 1
+                    let selection = locator.flatMap { try? $0.selection(for: view) }
                     if json {
-                        out.write(Self.json(message, file: path))
+                        out.write(Self.json(message, file: path, dictionaries: selection))
                     } else {
                         if offsets { out.write("\(path):\(message.offset):\(message.line): ") }
-                        Self.writeLine(view, to: &out)
+                        if let selection {
+                            Self.writeAnnotated(view, selection: selection, names: names, to: &out)
+                        } else {
+                            Self.writeLine(view, to: &out)
+                        }
                     }
                     out.write(byte: 0x0A)
                 }
@@ -128,8 +151,44 @@ public struct ShowCommand: ParsableCommand {
         line.withUnsafeBytes { out.write(bytes: UnsafeRawBufferPointer(rebasing: $0[..<visible])) }
     }
 
-    /// `{"file":…,"offset":…,"line":…,"time":…,"msgType":…,"fields":[{"tag":8,"value":"FIX.4.4"},…]}`
-    static func json(_ message: CaptureMessage, file: String) -> String {
+    /// `35=8(EXECUTION_REPORT)|…|54=1(BUY)|`, or with names `MsgType(35)=8(…)|…|Side(54)=1(BUY)|`.
+    static func writeAnnotated(_ view: FIXMessage, selection: FIXDictionarySelection, names: Bool, to out: inout OutputBuffer) {
+        var line = ""
+        for field in view {
+            let dictionary = lookup(field.tag, selection)
+            if names, let name = dictionary?.fieldName(field.tag) {
+                line += "\(name)(\(field.tag))="
+            } else {
+                line += "\(field.tag)="
+            }
+            for b in field.value.bytes {
+                switch b {
+                case 0x01: line += "|"
+                case 0x0A: line += "\\n"
+                case 0x0D: line += "\\r"
+                default: line.unicodeScalars.append(Unicode.Scalar(b))
+                }
+            }
+            if let meaning = dictionary?.valueDescription(tag: field.tag, value: field.value) {
+                line += "(\(meaning))"
+            } else if field.tag == 35, let name = selection.bodyDictionary(msgType: field.value.string).messageName(msgType: field.value.string) {
+                line += "(\(name))"
+            }
+            line += "|"
+        }
+        out.write(line)
+    }
+
+    /// The dictionary that defines `tag`: the application one first, then the transport one.
+    static func lookup(_ tag: Int, _ selection: FIXDictionarySelection) -> FIXDictionary? {
+        if selection.application.field(tag) != nil { return selection.application }
+        if selection.transport.field(tag) != nil { return selection.transport }
+        return nil
+    }
+
+    /// `{"file":…,"offset":…,"line":…,"time":…,"msgType":…,"fields":[{"tag":8,"value":"FIX.4.4"},…]}`,
+    /// with `"name"` and `"enum"` on each field when a dictionary knows them.
+    static func json(_ message: CaptureMessage, file: String, dictionaries: FIXDictionarySelection? = nil) -> String {
         let view = message.view()
         var out = "{\"file\":"
         JSONText.appendString(file, to: &out)
@@ -144,6 +203,12 @@ public struct ShowCommand: ParsableCommand {
         for field in view {
             out += first ? "{\"tag\":\(field.tag)," : ",{\"tag\":\(field.tag),"
             first = false
+            if let dictionaries, let dictionary = lookup(field.tag, dictionaries) {
+                if let name = dictionary.fieldName(field.tag) { out += "\"name\":" + JSONText.string(name) + "," }
+                if let meaning = dictionary.valueDescription(tag: field.tag, value: field.value) {
+                    out += "\"enum\":" + JSONText.string(meaning) + ","
+                }
+            }
             if JSONText.isValidUTF8(field.value.bytes) {
                 out += "\"value\":"
                 JSONText.appendString(field.value.bytes, to: &out)

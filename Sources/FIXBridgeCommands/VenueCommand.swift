@@ -39,7 +39,7 @@ public struct VenueCommand: AsyncParsableCommand {
         }
         let group = MultiThreadedEventLoopGroup.singleton
         let host = SessionHost(group: group, eventLog: { line in if verbose { printLine(line) } })
-        var runtimes: [(ConfiguredSession, FIXSessionRuntime)] = []
+        var runtimes: [(QuickFIXSettings.Session, FIXSessionRuntime)] = []
         for setup in sessions {
             guard setup.configuration.connectionType == .acceptor else {
                 throw CommandError("\(setup.configuration.id): the venue serves acceptor sessions only")

@@ -7,9 +7,12 @@ import NIOConcurrencyHelpers
 /// and the captures later stages need.
 ///
 /// - NewOrderSingle: Reject (ExecType 8) when a required field is missing or invalid, or when
-///   the Symbol is `REJECT`; otherwise an acknowledgement (ExecType 0), then `fillsPerOrder`
-///   executions (partial fills, the last one completing the order) at the limit price (or the
-///   symbol's reference price for market orders).
+///   the Symbol is `REJECT`; otherwise an acknowledgement (ExecType 0). A marketable order (a
+///   market order, or a limit at or through the symbol's reference price) then gets
+///   `fillsPerOrder` executions (partial fills, the last one completing it) at its limit (market
+///   orders at the reference price); a limit away from the reference price rests until it is
+///   cancelled or replaced to a marketable price. A symbol's reference price is the first limit
+///   price seen for it (or `referencePrices`).
 /// - OrderCancelRequest: Canceled (ExecType 4) for an open order, OrderCancelReject otherwise.
 /// - OrderCancelReplaceRequest: Replaced (ExecType 5) with the new quantity and price.
 /// - Text(58) `CORRECT` on an order: after its last fill, a trade correction (ExecType G,
@@ -20,8 +23,9 @@ import NIOConcurrencyHelpers
 public final class VenueSimulator: FIXApplication, @unchecked Sendable {
     public let venueID: String
     public let fillsPerOrder: Int
-    /// Reference prices for market orders, by symbol (100 otherwise).
-    public var referencePrices: [String: FIXDecimal] = ["MSFT": FIXDecimal("415.20")!, "AAPL": FIXDecimal("189.95")!]
+    /// Reference prices by symbol; the first limit price seen sets one that is missing, and
+    /// market orders on a symbol without one fill at 100.
+    private var referencePrices: [String: FIXDecimal]  // guarded by lock
     public let onEvent: @Sendable (String) -> Void
 
     private struct Order {
@@ -42,8 +46,10 @@ public final class VenueSimulator: FIXApplication, @unchecked Sendable {
     private var nextExec = 1
     private var nextOrder = 1
 
-    public init(venueID: String = "SIMX", fillsPerOrder: Int = 2, onEvent: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(venueID: String = "SIMX", fillsPerOrder: Int = 2, referencePrices: [String: FIXDecimal] = [:],
+                onEvent: @escaping @Sendable (String) -> Void = { _ in }) {
         precondition(fillsPerOrder >= 1, "an order fills in at least one execution")
+        self.referencePrices = referencePrices
         self.venueID = venueID
         self.fillsPerOrder = fillsPerOrder
         self.onEvent = onEvent
@@ -96,7 +102,25 @@ public final class VenueSimulator: FIXApplication, @unchecked Sendable {
             orders[order.clOrdID] = order
         }
         report(order, execType: "0", status: "0", session: session)
-        let fillPrice = price ?? referencePrices[order.symbol] ?? FIXDecimal(100)
+        execute(order, instruction: instruction, session: session)
+    }
+
+    /// Whether `order` trades against the symbol's reference price (setting it when missing).
+    private func isMarketable(_ order: Order) -> (Bool, FIXDecimal) {
+        lock.withLock {
+            guard let price = order.price else { return (true, referencePrices[order.symbol] ?? FIXDecimal(100)) }
+            let reference = referencePrices[order.symbol] ?? price
+            referencePrices[order.symbol] = reference
+            let buy = order.side == UInt8(ascii: "1")
+            return (buy ? price >= reference : price <= reference, price)
+        }
+    }
+
+    /// Fills a marketable order in `fillsPerOrder` executions; a resting order waits.
+    private func execute(_ order: Order, instruction: String?, session: FIXSessionRuntime) {
+        var order = order
+        let (marketable, fillPrice) = isMarketable(order)
+        guard marketable, order.open else { return }
         var lastExecID = ""
         var lastFillQty = FIXDecimal.zero
         for i in 1...fillsPerOrder {
@@ -166,6 +190,7 @@ public final class VenueSimulator: FIXApplication, @unchecked Sendable {
             return
         }
         report(order, execType: "5", status: order.cumQty > .zero ? "1" : "0", session: session, orig: orig)
+        execute(order, instruction: nil, session: session)
     }
 
     /// Sends one ExecutionReport; returns its ExecID.

@@ -54,12 +54,28 @@ public enum FIXFrame: Hashable, Sendable {
 /// }
 /// ```
 public struct FIXFramer: Sendable {
+    /// What to skip when BodyLength does not match the body.
+    public enum BodyLengthRecovery: Sendable {
+        /// Skip to the next `8=FIX`: nothing after the bad message is lost (captures, replays).
+        case nextMessage
+        /// Skip through the first CheckSum field at or after the declared end, as QuickFIX and
+        /// the session acceptance suite expect of a live session: the bytes the peer declared
+        /// belong to the garbled message, and the session recovers them by ResendRequest.
+        case declaredLength
+    }
+
     /// Largest message accepted; a longer one is invalid (`messageTooLarge`) and skipped.
     public var messageBytesMax: Int
+    public var bodyLengthRecovery: BodyLengthRecovery
 
     public init(messageBytesMax: Int = FIXLimits.messageBytesMaxDefault) {
+        self.init(messageBytesMax: messageBytesMax, bodyLengthRecovery: .nextMessage)
+    }
+
+    public init(messageBytesMax: Int, bodyLengthRecovery: BodyLengthRecovery) {
         precondition(messageBytesMax >= 32, "messageBytesMax too small to hold any FIX message")
         self.messageBytesMax = messageBytesMax
+        self.bodyLengthRecovery = bodyLengthRecovery
     }
 
     /// Looks for one message at the start of `bytes`.
@@ -148,14 +164,17 @@ public struct FIXFramer: Sendable {
             declared = declared * 10 + Int(digit)
         }
         if !digitsValid {
-            // The declared length is what the peer sent: the bad message runs from here through
-            // the first CheckSum field at or after the end it declares (as QuickFIX discards
-            // it), so a BodyLength too long swallows what it covers rather than half of it.
+            // With `.declaredLength` the bad message runs from here through the first CheckSum
+            // field at or after the end it declares (as QuickFIX discards it), so a BodyLength
+            // too long swallows what it covers rather than half of it.
             let error = checkSumThere
                 ? FIXParseError(.checkSumInvalid, offset: bodyEnd + 3, tag: 10)
                 : FIXParseError(.bodyLengthMismatch, offset: lengthStart, tag: 9,
                                 expected: Self.findCheckSumField(bytes, from: bodyStart).map { $0 - bodyStart },
                                 found: bodyLength)
+            if !checkSumThere && bodyLengthRecovery == .nextMessage {
+                return .invalid(error, resumeAt: Self.resyncPoint(bytes, from: 1))
+            }
             guard let discardEnd = Self.endOfCheckSumField(bytes, from: max(bodyStart, bodyEnd - 1)) else {
                 if n < messageBytesMax { return .needMoreBytes }
                 return .invalid(error, resumeAt: Self.resyncPoint(bytes, from: 1))

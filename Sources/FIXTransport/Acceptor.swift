@@ -121,6 +121,11 @@ final class AcceptorConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        runtime?.endOfBatch()
+        context.fireChannelReadComplete()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         runtime?.unbind(context.channel)
         runtime = nil

@@ -15,7 +15,7 @@ struct FIXFrameDecoder: ByteToMessageDecoder {
     let framer: FIXFramer
 
     init(messageBytesMax: Int) {
-        framer = FIXFramer(messageBytesMax: messageBytesMax)
+        framer = FIXFramer(messageBytesMax: messageBytesMax, bodyLengthRecovery: .declaredLength)
     }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {

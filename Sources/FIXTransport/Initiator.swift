@@ -119,6 +119,11 @@ final class InitiatorConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        runtime.endOfBatch()
+        context.fireChannelReadComplete()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         runtime.unbind(context.channel)
         context.fireChannelInactive()

@@ -120,6 +120,7 @@ public final class FIXSessionRuntime: @unchecked Sendable {
             return actions
         }
         run(actions, on: bound)
+        if !(bound?.eventLoop.inEventLoop ?? false) { endOfBatch() }  // inside a read batch, the batch end syncs
     }
 
     /// Logs out gracefully (Logout, wait for the reply, disconnect).
@@ -132,6 +133,16 @@ public final class FIXSessionRuntime: @unchecked Sendable {
             return actions
         }
         run(actions, on: bound)
+    }
+
+    /// Makes the store's writes durable (per its sync policy): called at the end of each batch
+    /// of messages read from the connection, and after each application send.
+    func endOfBatch() {
+        do {
+            try store.sync()
+        } catch {
+            eventLog("\(id): store sync failed: \(error)")
+        }
     }
 
     private func timerFired(on channel: Channel) {
@@ -208,11 +219,6 @@ public final class FIXSessionRuntime: @unchecked Sendable {
             }
         }
         if wrote, let channel { channel.flush() }
-        do {
-            try store.sync()
-        } catch {
-            eventLog("\(id): store sync failed: \(error)")
-        }
         for callback in callbacks { callback() }
     }
 

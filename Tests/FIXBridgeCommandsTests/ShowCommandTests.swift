@@ -19,7 +19,7 @@ func capture(_ name: String) -> String { SharedData.project("Captures/" + name).
 @Suite struct ShowCommandTests {
     @Test func printsEveryMessageOfARawCaptureAsOneLine() throws {
         let path = capture("sample-fix44.fix")
-        let (output, diagnostics) = try show([path])
+        let (output, diagnostics) = try show(["--raw", path])
         #expect(diagnostics.isEmpty)
         let raw = try Data(contentsOf: URL(fileURLWithPath: path))
         let expected = String(decoding: raw.map { $0 == 1 ? UInt8(ascii: "|") : $0 }, as: UTF8.self)
@@ -29,8 +29,8 @@ func capture(_ name: String) -> String { SharedData.project("Captures/" + name).
     }
 
     @Test func readsEveryShippedLayoutTheSameWay() throws {
-        let log = try show([capture("sample-fix42.messages.log")])
-        let pipe = try show([capture("sample-fixt11.txt")])
+        let log = try show(["--raw", capture("sample-fix42.messages.log")])
+        let pipe = try show(["--raw", capture("sample-fixt11.txt")])
         #expect(log.diagnostics.isEmpty && pipe.diagnostics.isEmpty)
         #expect(log.output.split(separator: "\n").count == 100)
         #expect(log.output.hasPrefix("8=FIX.4.2|9=179|35=D|"))
@@ -39,10 +39,10 @@ func capture(_ name: String) -> String { SharedData.project("Captures/" + name).
     }
 
     @Test func filtersByMessageTypeAndTag() throws {
-        let (reports, _) = try show(["--type", "8", capture("sample-fix44.fix")])
+        let (reports, _) = try show(["--raw", "--type", "8", capture("sample-fix44.fix")])
         let lines = reports.split(separator: "\n")
         #expect(!lines.isEmpty && lines.allSatisfy { $0.contains("|35=8|") })
-        let (tagged, _) = try show(["--type", "8", "--tag", "150=F", "--tag", "54=1", capture("sample-fix44.fix")])
+        let (tagged, _) = try show(["--raw", "--type", "8", "--tag", "150=F", "--tag", "54=1", capture("sample-fix44.fix")])
         let taggedLines = tagged.split(separator: "\n")
         #expect(!taggedLines.isEmpty && taggedLines.count < lines.count)
         #expect(taggedLines.allSatisfy { $0.contains("|150=F|") && $0.contains("|54=1|") })
@@ -50,8 +50,8 @@ func capture(_ name: String) -> String { SharedData.project("Captures/" + name).
     }
 
     @Test func followsAnOrderAcrossItsCancelChainFromEitherEnd() throws {
-        let (fromFirst, _) = try show(["--order", "PENS-00000004", capture("sample-fix44.fix")])
-        let (fromLast, _) = try show(["--order", "PENS-00000022", capture("sample-fix44.fix")])
+        let (fromFirst, _) = try show(["--raw", "--order", "PENS-00000004", capture("sample-fix44.fix")])
+        let (fromLast, _) = try show(["--raw", "--order", "PENS-00000022", capture("sample-fix44.fix")])
         #expect(fromFirst == fromLast)
         let lines = fromFirst.split(separator: "\n")
         #expect(lines.first?.contains("|35=D|") == true)
@@ -60,12 +60,24 @@ func capture(_ name: String) -> String { SharedData.project("Captures/" + name).
     }
 
     @Test func reportsEachDamagedStretchWithOffsetAndGoesOn() throws {
-        let (output, diagnostics) = try show([capture("sample-damaged.fix")])
+        let (output, diagnostics) = try show(["--raw", capture("sample-damaged.fix")])
         #expect(output.split(separator: "\n").count == 9)
         let golden = try String(contentsOfFile: SharedData.project("Captures/golden/sample-damaged.errors.txt").path,
                                 encoding: .utf8)
         let relative = diagnostics.map { $0.replacingOccurrences(of: capture("sample-damaged.fix"), with: "sample-damaged.fix") }
         #expect(relative.joined(separator: "\n") + "\n" == golden)
+    }
+
+    @Test func namesFieldsAndEnumValuesFromTheDictionaryOfEachVersion() throws {
+        let (fix44, _) = try show(["--type", "8", "--names", capture("sample-fix44.fix")])
+        let first = fix44.split(separator: "\n").first ?? ""
+        #expect(first.hasPrefix("BeginString(8)=FIX.4.4|BodyLength(9)="))
+        #expect(first.contains("|MsgType(35)=8(ExecutionReport)|"))
+        #expect(first.contains("|PartyRole(452)=1(EXECUTING_FIRM)|"))
+        #expect(first.contains("|Side(54)=1(BUY)|") || first.contains("|Side(54)=2(SELL)|"))
+        let (fixt, _) = try show(["--type", "D", capture("sample-fixt11.txt")])
+        #expect(fixt.contains("|35=D(NewOrderSingle)|") && fixt.contains("|54=1(BUY)|"))
+        #expect(throws: (any Error).self) { try show(["--dict", "/nonexistent.xml", capture("sample-fix44.fix")]) }
     }
 
     @Test func writesOneValidJSONObjectPerMessage() throws {
@@ -76,6 +88,7 @@ func capture(_ name: String) -> String { SharedData.project("Captures/" + name).
             let fields = object?["fields"] as? [[String: Any]]
             #expect(fields?.first?["value"] as? String == "FIXT.1.1")
             #expect(fields?.last?["tag"] as? Int == 10)
+            #expect(fields?.first { $0["tag"] as? Int == 35 }?["name"] as? String == "MsgType")
         }
     }
 }

@@ -4,8 +4,9 @@ import Testing
 @testable import FIXTagValue
 
 /// Frames `bytes` and returns the outcome.
-func frame(_ bytes: [UInt8], max: Int = FIXLimits.messageBytesMaxDefault) -> FIXFrame {
-    bytes.withUnsafeBytes { FIXFramer(messageBytesMax: max).frame($0) }
+func frame(_ bytes: [UInt8], max: Int = FIXLimits.messageBytesMaxDefault,
+           recovery: FIXFramer.BodyLengthRecovery = .nextMessage) -> FIXFrame {
+    bytes.withUnsafeBytes { FIXFramer(messageBytesMax: max, bodyLengthRecovery: recovery).frame($0) }
 }
 
 func invalidCode(_ outcome: FIXFrame) -> FIXParseError.Code? {
@@ -123,8 +124,8 @@ let heartbeat = TestMessages.make("8=FIX.4.4|35=0|49=HFND|56=BRKR|34=1|52=202403
     @Test func rejectsMissingCheckSumAndDiscardsThroughTheNextCheckSumField() {
         var bad = heartbeat
         bad[bad.count - 7] = UInt8(ascii: "9")  // "10=" becomes "90="
-        #expect(frame(bad) == .needMoreBytes)  // the CheckSum field may still arrive
-        guard case .invalid(let error, let resume) = frame(bad + heartbeat + heartbeat) else {
+        #expect(frame(bad, recovery: .declaredLength) == .needMoreBytes)  // the CheckSum field may still arrive
+        guard case .invalid(let error, let resume) = frame(bad + heartbeat + heartbeat, recovery: .declaredLength) else {
             Issue.record("accepted")
             return
         }
@@ -136,12 +137,15 @@ let heartbeat = TestMessages.make("8=FIX.4.4|35=0|49=HFND|56=BRKR|34=1|52=202403
         let good = TestMessages.make("8=FIX.4.4|35=0|49=A|56=B|34=4|")
         let declared = good.count + 5
         let bad = TestMessages.make("8=FIX.4.4|9=\(declared)|35=0|49=A|56=B|34=4|10=000|")
-        guard case .invalid(let error, let resume) = frame(bad + heartbeat + heartbeat) else {
+        guard case .invalid(let error, let resume) = frame(bad + heartbeat + heartbeat, recovery: .declaredLength) else {
             Issue.record("accepted")
             return
         }
         #expect(error.code == .bodyLengthMismatch)
         #expect(resume == bad.count + heartbeat.count)
+        // Reading a capture, nothing after the bad message is lost.
+        guard case .invalid(_, let next) = frame(bad + heartbeat + heartbeat) else { Issue.record("accepted"); return }
+        #expect(next == bad.count)
     }
 
     @Test func aCheckSumThatIsTooShortEndsAtItsOwnSOH() {

@@ -5,7 +5,9 @@
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzEntry(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: data, count: size)
-    let framer = FIXFramer(messageBytesMax: 4096)
+    // Both BodyLength recoveries: the capture one and the session one, picked by the first byte.
+    let recovery: FIXFramer.BodyLengthRecovery = size > 0 && data[0] & 1 == 1 ? .declaredLength : .nextMessage
+    let framer = FIXFramer(messageBytesMax: 4096, bodyLengthRecovery: recovery)
     // 1. Frame the buffer to the end, as a session would.
     var offset = 0
     var steps = 0

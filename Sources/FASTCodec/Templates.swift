@@ -1,0 +1,265 @@
+/// The field types of FAST 1.1 (section 6.2), as the compiled templates use them.
+enum FieldType: UInt8, Sendable {
+    case int32, uInt32, int64, uInt64, ascii, unicode, byteVector, decimal
+    // A decimal with separate exponent and mantissa operators keeps two dictionary entries of
+    // these types, so a template that reuses the key for a plain integer is still caught (D4).
+    case decimalExponent, decimalMantissa
+
+    var isInteger: Bool { rawValue <= FieldType.uInt64.rawValue }
+    var isSigned: Bool { self == .int32 || self == .int64 }
+    var isBytes: Bool { self == .ascii || self == .unicode || self == .byteVector }
+
+    var xmlName: String {
+        switch self {
+        case .int32: "int32"
+        case .uInt32: "uInt32"
+        case .int64: "int64"
+        case .uInt64: "uInt64"
+        case .ascii: "string"
+        case .unicode: "string (unicode)"
+        case .byteVector: "byteVector"
+        case .decimal: "decimal"
+        case .decimalExponent: "decimal exponent"
+        case .decimalMantissa: "decimal mantissa"
+        }
+    }
+}
+
+/// The field operators of FAST 1.1 (section 6.3).
+enum Operator: UInt8, Sendable {
+    case none, constant, `default`, copy, increment, delta, tail
+
+    var usesDictionary: Bool { self == .copy || self == .increment || self == .delta || self == .tail }
+}
+
+enum InstructionKind: UInt8, Sendable {
+    case field, group, sequence, length, dynamicReference
+}
+
+/// One compiled instruction. It is a trivial struct (no references), so the decoder can copy it
+/// out of the instruction array without reference counting; names and constant bytes live in
+/// side tables of the template set.
+struct Instruction: Sendable {
+    var kind: InstructionKind = .field
+    var type: FieldType = .uInt32
+    var op: Operator = .none
+    var optional = false
+    /// Whether this instruction takes a bit of the enclosing segment's presence map.
+    var usesBit = false
+    /// Dictionary entry index, or -1.
+    var slot: Int32 = -1
+    var hasInitial = false
+    /// Integer initial value as a bit pattern, or the mantissa of a decimal initial value.
+    var initialInt: UInt64 = 0
+    var initialExponent: Int32 = 0
+    /// Initial value bytes of strings and byte vectors, in `FASTTemplates.constantBytes`.
+    var initialStart: Int32 = 0
+    var initialCount: Int32 = 0
+
+    // Decimal with individual operators: `op`, `slot`, `hasInitial` and `initialInt` describe
+    // the exponent (an int32 field), the fields below the mantissa (a mandatory int64 field).
+    var split = false
+    var mantissaOp: Operator = .none
+    var mantissaUsesBit = false
+    var mantissaSlot: Int32 = -1
+    var mantissaHasInitial = false
+    var mantissaInitial: Int64 = 0
+
+    /// For groups and sequences: one past the last instruction of the body.
+    var end: Int32 = 0
+    /// For groups and sequences: whether the body (each sequence entry) starts with a presence map.
+    var bodyHasPresenceMap = false
+    /// The field id (a FIX tag), or -1 when the template gives none.
+    var id: Int32 = -1
+    var name: Int32 = 0
+    /// The template this instruction was compiled into (for error messages).
+    var owner: Int32 = 0
+}
+
+/// A template as compiled: a range of instructions in the template set.
+struct CompiledTemplate: Sendable {
+    var name: String
+    var id: UInt32?
+    var start: Int
+    var end: Int
+    var hasPresenceMapBits: Bool
+    var reset: Bool
+}
+
+/// A loaded, validated FAST template set, immutable and shareable between threads.
+///
+/// Load it once with ``FASTTemplates/init(xml:)`` and hand it to any number of decoders and
+/// encoders; each of those keeps its own dictionaries.
+///
+/// ```swift
+/// let templates = try FASTTemplates(xml: xmlText)
+/// print(templates.templateNames)        // ["MDIncRefresh", ...]
+/// var decoder = FASTDecoder(templates: templates)
+/// ```
+public final class FASTTemplates: Sendable {
+    /// Most templates a set may hold.
+    public static let templateCountMax = 4_096
+    /// Most instructions in a set after static template references are expanded.
+    public static let instructionCountMax = 1 << 20
+    /// Deepest nesting of groups, sequences and template references.
+    public static let nestingDepthMax = 32
+    /// Template ids below this are looked up in an array instead of a hash table.
+    static let denseIDMax: UInt32 = 65_536
+
+    let instructions: [Instruction]
+    let names: [String]
+    let constantBytes: [UInt8]
+    let templates: [CompiledTemplate]
+    let dense: [Int32]
+    let sparse: [UInt32: Int]
+    let slotCount: Int
+    let slotTypes: [FieldType]
+
+    init(instructions: [Instruction], names: [String], constantBytes: [UInt8], templates: [CompiledTemplate],
+         slotTypes: [FieldType]) {
+        self.instructions = instructions
+        self.names = names
+        self.constantBytes = constantBytes
+        self.templates = templates
+        self.slotCount = slotTypes.count
+        self.slotTypes = slotTypes
+        var dense = [Int32]()
+        var sparse = [UInt32: Int]()
+        for (index, template) in templates.enumerated() {
+            guard let id = template.id else { continue }
+            if id < FASTTemplates.denseIDMax {
+                if dense.count <= Int(id) { dense.append(contentsOf: repeatElement(-1, count: Int(id) + 1 - dense.count)) }
+                dense[Int(id)] = Int32(index)
+            } else {
+                sparse[id] = index
+            }
+        }
+        self.dense = dense
+        self.sparse = sparse
+    }
+
+    /// Names of all templates, in document order.
+    public var templateNames: [String] { templates.map(\.name) }
+
+    /// Ids of the templates that have one, in document order.
+    public var templateIDs: [UInt32] { templates.compactMap(\.id) }
+
+    /// The name of the template with this id, or nil.
+    public func templateName(id: UInt32) -> String? {
+        templateIndex(id: id).map { templates[$0].name }
+    }
+
+    /// The id of the template with this name, or nil when there is none or it has no id.
+    public func templateID(name: String) -> UInt32? {
+        templates.first { $0.name == name }?.id
+    }
+
+    @inline(__always)
+    func templateIndex(id: UInt32) -> Int? {
+        if id < FASTTemplates.denseIDMax {
+            let i = Int(id)
+            guard i < dense.count else { return nil }
+            let index = dense[i]
+            return index < 0 ? nil : Int(index)
+        }
+        return sparse[id]
+    }
+
+    func name(_ instruction: Instruction) -> String { names[Int(instruction.name)] }
+    func ownerName(_ instruction: Instruction) -> String { templates[Int(instruction.owner)].name }
+
+    func initialBytes(_ instruction: Instruction) -> ArraySlice<UInt8> {
+        let start = Int(instruction.initialStart)
+        return constantBytes[start ..< start + Int(instruction.initialCount)]
+    }
+}
+
+/// A read-only view of one template field, for tools that generate or display messages.
+///
+/// ```swift
+/// for field in templates.fieldDescriptions(templateID: 1) ?? [] {
+///     print(field.name, field.kind, field.operatorName)   // MsgSeqNum uInt32 increment
+/// }
+/// ```
+public struct FASTFieldDescription: Sendable {
+    /// What kind of field or structure this is.
+    public enum Kind: String, Sendable {
+        case int32, uInt32, int64, uInt64, ascii, unicode, byteVector, decimal, group, sequence, templateRef
+    }
+
+    /// The field name (`@templateRef` for a dynamic template reference).
+    public var name: String
+    /// The field id (a FIX tag); for a sequence, its length field's id.
+    public var id: Int?
+    /// The field's kind.
+    public var kind: Kind
+    /// Whether the field may be absent.
+    public var optional: Bool
+    /// `none`, `constant`, `default`, `copy`, `increment`, `delta` or `tail` (a decimal with
+    /// separate operators reports the exponent's).
+    public var operatorName: String
+    /// The operator's initial value, if any.
+    public var initialValue: FASTValue?
+    /// Fields of a group or of each sequence entry.
+    public var children: [FASTFieldDescription]
+}
+
+extension FASTTemplates {
+    /// The fields of the template with this id, static template references expanded.
+    public func fieldDescriptions(templateID: UInt32) -> [FASTFieldDescription]? {
+        guard let index = templateIndex(id: templateID) else { return nil }
+        return describe(templates[index].start, templates[index].end)
+    }
+
+    private func describe(_ first: Int, _ last: Int) -> [FASTFieldDescription] {
+        var out: [FASTFieldDescription] = []
+        var i = first
+        while i < last {
+            let instruction = instructions[i]
+            let id = instruction.id >= 0 ? Int(instruction.id) : nil
+            var description = FASTFieldDescription(
+                name: name(instruction), id: id, kind: .uInt32, optional: instruction.optional,
+                operatorName: "\(instruction.op)", initialValue: nil, children: [])
+            switch instruction.kind {
+            case .field, .length:
+                description.kind = switch instruction.type {
+                case .int32, .decimalExponent: .int32
+                case .uInt32: .uInt32
+                case .int64, .decimalMantissa: .int64
+                case .uInt64: .uInt64
+                case .ascii: .ascii
+                case .unicode: .unicode
+                case .byteVector: .byteVector
+                case .decimal: .decimal
+                }
+                if instruction.hasInitial {
+                    description.initialValue = switch instruction.type {
+                    case .uInt32, .uInt64: .uint(instruction.initialInt)
+                    case .int32, .int64, .decimalExponent, .decimalMantissa: .int(Int64(bitPattern: instruction.initialInt))
+                    case .decimal:
+                        instruction.split ? nil
+                            : .decimal(exponent: instruction.initialExponent, mantissa: Int64(bitPattern: instruction.initialInt))
+                    case .ascii, .unicode: .string(String(decoding: initialBytes(instruction), as: UTF8.self))
+                    case .byteVector: .bytes(Array(initialBytes(instruction)))
+                    }
+                }
+                i += 1
+            case .group:
+                description.kind = .group
+                description.operatorName = "none"
+                description.children = describe(i + 1, Int(instruction.end))
+                i = Int(instruction.end)
+            case .sequence:
+                description.kind = .sequence
+                description.operatorName = "\(instructions[i + 1].op)"
+                description.children = describe(i + 2, Int(instruction.end))
+                i = Int(instruction.end)
+            case .dynamicReference:
+                description.kind = .templateRef
+                i += 1
+            }
+            out.append(description)
+        }
+        return out
+    }
+}
