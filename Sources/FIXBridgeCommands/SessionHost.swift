@@ -87,8 +87,18 @@ struct SessionHost {
         }
         let log = try endpoint.fileLogPath.map { try FileMessageLog(directory: $0, sessionID: config.id) }
         let events = eventLog
-        let session = FIXSession(configuration: config, validator: validator,
-                                 nextSenderSequence: store.nextSenderSequence, nextTargetSequence: store.nextTargetSequence)
+        var session = FIXSession(configuration: config, validator: validator,
+                                 nextSenderSequence: store.nextSenderSequence, nextTargetSequence: store.nextTargetSequence,
+                                 storeCreationTime: store.creationTime)
+        // The schedule's time zone, resolved here at the edge (the core reads no time-zone data).
+        if let identifier = config.schedule?.timeZoneIdentifier {
+            guard let zone = identifier == "localtime" ? TimeZone.current : TimeZone(identifier: identifier) else {
+                throw CommandError("\(config.id): unknown TimeZone \(identifier)")
+            }
+            session.utcOffset = { time in
+                zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(time.nanosecondsSinceEpoch) / 1e9))
+            }
+        }
         return FIXSessionRuntime(
             session: session, store: store, application: application,
             eventLog: { line in

@@ -63,6 +63,12 @@ public struct FIXSession {
     public var supportedApplicationTypes: Set<String>?
 
     var state: State = .disconnected
+    /// When the store's sequence numbers were last reset: with a schedule, a message in a later
+    /// session period starts the numbers again (the daily reset).
+    public private(set) var storeCreationTime: FIXTimestamp?
+    /// The UTC offset of the schedule's time zone at an instant; the driver sets it from a
+    /// time-zone database (the core reads none). Defaults to the schedule's fixed offset.
+    public var utcOffset: @Sendable (FIXTimestamp) -> Int
     public private(set) var nextSenderSequence: Int
     public private(set) var nextTargetSequence: Int
     private var storedSender: Int
@@ -81,8 +87,11 @@ public struct FIXSession {
     private let version: Int
 
     public init(configuration: FIXSessionConfiguration, validator: FIXValidator? = nil,
-                nextSenderSequence: Int = 1, nextTargetSequence: Int = 1) {
+                nextSenderSequence: Int = 1, nextTargetSequence: Int = 1, storeCreationTime: FIXTimestamp? = nil) {
         self.configuration = configuration
+        self.storeCreationTime = storeCreationTime
+        let fixedOffset = configuration.schedule?.utcOffsetSeconds ?? 0
+        self.utcOffset = { _ in fixedOffset }
         self.validator = validator
         self.nextSenderSequence = nextSenderSequence
         self.nextTargetSequence = nextTargetSequence
@@ -119,6 +128,10 @@ public struct FIXSession {
     /// The transport connected. An initiator sends its Logon now.
     public mutating func connected(now: FIXTimestamp, into actions: inout [SessionAction]) {
         state = .connected(since: now)
+        guard checkSchedule(now: now, into: &actions) else {
+            updateTimer(now: now, into: &actions)
+            return
+        }
         if configuration.connectionType == .initiator {
             sendLogon(now: now, reply: nil, into: &actions)
         }
@@ -150,6 +163,10 @@ public struct FIXSession {
     /// The timer requested by the last `.setTimer` action fired.
     public mutating func timerFired(now: FIXTimestamp, into actions: inout [SessionAction]) {
         timerDeadline = nil
+        guard checkSchedule(now: now, into: &actions) else {
+            updateTimer(now: now, into: &actions)
+            return
+        }
         switch state {
         case .disconnected:
             break
@@ -212,13 +229,52 @@ public struct FIXSession {
     public mutating func received(_ bytes: UnsafeRawBufferPointer, now: FIXTimestamp, stored: StoredMessageLookup,
                                   into actions: inout [SessionAction]) {
         guard isConnected else { return }
-        process(bytes, now: now, stored: stored, queued: false, into: &actions)
+        if checkSchedule(now: now, into: &actions) {
+            process(bytes, now: now, stored: stored, queued: false, into: &actions)
+        }
         updateTimer(now: now, into: &actions)
     }
 
     /// A garbled message arrived (bad framing): ignored, as the session protocol says, and logged.
     public mutating func garbled(_ error: FIXParseError, now: FIXTimestamp, into actions: inout [SessionAction]) {
         actions.append(.notice(.messageIgnored("garbled: \(error)")))
+    }
+
+    /// True when `now` is inside the session's schedule (always, without one). An initiator
+    /// connects only then; an acceptor refuses logons outside it.
+    public func isInSchedule(_ now: FIXTimestamp) -> Bool {
+        guard let schedule = configuration.schedule else { return true }
+        return schedule.periodStart(containing: now, utcOffsetSeconds: utcOffset(now)) != nil
+    }
+
+    /// Applies the schedule: outside it the session logs out (or disconnects); in a later
+    /// period than the store's, the sequence numbers start again. False when the event should
+    /// not be processed further.
+    private mutating func checkSchedule(now: FIXTimestamp, into actions: inout [SessionAction]) -> Bool {
+        guard let schedule = configuration.schedule else { return true }
+        let offset = utcOffset(now)
+        guard let period = schedule.periodStart(containing: now, utcOffsetSeconds: offset) else {
+            if isLoggedOn {
+                sendLogout(text: "end of the session's trading hours", now: now, into: &actions)
+                return false
+            }
+            if case .logoutSent = state { return true }  // let the Logout handshake finish
+            disconnect("outside the session's trading hours", into: &actions)
+            return false
+        }
+        if let created = storeCreationTime,
+           schedule.periodStart(containing: created, utcOffsetSeconds: utcOffset(created)) != period {
+            actions.append(.notice(.info("new session period: sequence numbers reset to 1")))
+            if isLoggedOn {
+                sendLogout(text: "new session period", now: now, into: &actions)
+                disconnect("new session period", into: &actions)
+            }
+            reset(into: &actions)
+            storeCreationTime = now
+            return isConnected
+        }
+        if storeCreationTime == nil { storeCreationTime = now }
+        return true
     }
 
     // MARK: - Incoming
@@ -863,6 +919,7 @@ public struct FIXSession {
     }
 
     private mutating func reset(into actions: inout [SessionAction]) {
+        storeCreationTime = nil  // set to the time of the next event that checks the schedule
         nextSenderSequence = 1
         nextTargetSequence = 1
         storedSender = 1
@@ -938,6 +995,10 @@ public struct FIXSession {
             ]
             if hb.testRequestsSent == 0 { candidates.append(at(hb.lastSent, plus: interval)) }
             deadline = candidates.min()
+        }
+        if let schedule = configuration.schedule, isConnected {
+            let boundary = schedule.nextBoundary(after: now, utcOffsetSeconds: utcOffset(now))
+            deadline = deadline.map { min($0, boundary) } ?? boundary
         }
         if deadline != timerDeadline {
             timerDeadline = deadline

@@ -43,8 +43,11 @@ public final class FIXSessionRuntime: @unchecked Sendable {
                 messageLog: @escaping @Sendable (String, [UInt8]) -> Void = { _, _ in }) {
         var session = session
         if store.nextSenderSequence != session.nextSenderSequence || store.nextTargetSequence != session.nextTargetSequence {
+            let utcOffset = session.utcOffset
             session = FIXSession(configuration: session.configuration, validator: session.validator,
-                                 nextSenderSequence: store.nextSenderSequence, nextTargetSequence: store.nextTargetSequence)
+                                 nextSenderSequence: store.nextSenderSequence, nextTargetSequence: store.nextTargetSequence,
+                                 storeCreationTime: store.creationTime)
+            session.utcOffset = utcOffset
         }
         self.session = session
         self.id = session.configuration.id

@@ -384,3 +384,64 @@ struct SessionHarness {
         #expect(h.last["35"] == "5" && h.last["58"] == "Incorrect BeginString")
     }
 }
+
+@Suite struct SessionScheduleTests {
+    let nineToFive = FIXSessionSchedule(startSecond: 9 * 3600, endSecond: 17 * 3600)
+
+    func at(_ text: String) -> FIXTimestamp { FIXTimestamp(text)! }
+
+    @Test func dailyWeeklyAndOvernightPeriods() {
+        let day = nineToFive
+        #expect(day.periodStart(containing: at("20240315-08:59:59.000"), utcOffsetSeconds: 0) == nil)
+        #expect(day.periodStart(containing: at("20240315-12:00:00.000"), utcOffsetSeconds: 0)
+            == at("20240315-09:00:00.000").nanosecondsSinceEpoch)
+        // New York 09:00 is 14:00 UTC in winter (offset -5 h).
+        #expect(day.periodStart(containing: at("20240115-14:30:00.000"), utcOffsetSeconds: -5 * 3600)
+            == at("20240115-14:00:00.000").nanosecondsSinceEpoch)
+        let overnight = FIXSessionSchedule(startSecond: 22 * 3600, endSecond: 6 * 3600)
+        #expect(overnight.periodStart(containing: at("20240316-03:00:00.000"), utcOffsetSeconds: 0)
+            == at("20240315-22:00:00.000").nanosecondsSinceEpoch)
+        #expect(overnight.periodStart(containing: at("20240316-12:00:00.000"), utcOffsetSeconds: 0) == nil)
+        // Sunday 17:00 to Friday 17:00: a Wednesday belongs to the week that opened on Sunday.
+        let week = FIXSessionSchedule(startSecond: 17 * 3600, endSecond: 17 * 3600, startDay: 7, endDay: 5)
+        #expect(week.periodStart(containing: at("20240313-10:00:00.000"), utcOffsetSeconds: 0)
+            == at("20240310-17:00:00.000").nanosecondsSinceEpoch)
+        #expect(week.periodStart(containing: at("20240316-10:00:00.000"), utcOffsetSeconds: 0) == nil)  // Saturday
+        let always = FIXSessionSchedule(startSecond: 0, endSecond: 0)
+        #expect(always.periodStart(containing: at("20240316-10:00:00.000"), utcOffsetSeconds: 0)
+            == at("20240316-00:00:00.000").nanosecondsSinceEpoch)
+    }
+
+    @Test func logonOutsideTheScheduleIsRefused() {
+        var h = SessionHarness { $0.schedule = nineToFive }
+        h.now = at("20240315-18:00:00.000")
+        h.connect()
+        #expect(h.disconnected?.contains("outside") == true && h.sent.isEmpty)
+    }
+
+    @Test func sessionLogsOutWhenItsHoursEnd() {
+        var h = SessionHarness { $0.schedule = nineToFive }
+        h.now = at("20240315-16:59:50.000")
+        h.logon()
+        #expect(h.session.isLoggedOn)
+        #expect(h.timer! <= at("20240315-17:00:01.000"))
+        h.advance(seconds: 11)
+        #expect(h.last["35"] == "5" && h.last["58"]?.contains("end of the session") == true)
+    }
+
+    @Test func aNewDayStartsTheSequenceNumbersAgain() {
+        var h = SessionHarness(.acceptor) { $0.schedule = FIXSessionSchedule(startSecond: 0, endSecond: 0) }
+        h.now = at("20240315-10:00:00.000")
+        h.logon()
+        h.receive("35=0", seq: 2)
+        var actions: [SessionAction] = []
+        h.session.disconnected(now: h.now, into: &actions)
+        h.apply(actions)
+        #expect(h.session.nextTargetSequence == 3)
+        h.now = at("20240316-10:00:00.000")  // the next day's period
+        h.sent.removeAll()
+        h.logon()
+        #expect(h.sent.first?.contains("|34=1|") == true)
+        #expect(h.session.nextTargetSequence == 2 && h.notices.contains(.info("new session period: sequence numbers reset to 1")))
+    }
+}

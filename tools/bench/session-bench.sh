@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Session round-trip benchmark on loopback, FIXBridge against QuickFIX C++ in the same run.
+#
+#   tools/bench/session-bench.sh FIXBRIDGE_RELEASE_BINARY [ORDERS]
+#
+# Each pair runs an acceptor that answers every NewOrderSingle with two ExecutionReports (New,
+# then Fill) and an initiator that sends ORDERS orders at once and waits for every fill, both
+# with a file store. Sustained throughput = orders / elapsed (3 messages per order). FIXBridge's
+# order->fill round trip p50/p99 is measured with one order in flight at a time.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+fixbridge=${1:?usage: session-bench.sh FIXBRIDGE_BINARY [ORDERS]}
+orders=${2:-20000}
+bash "$root/tools/interop/build.sh" >/dev/null
+peer="$root/tools/interop/out/quickfix-peer"
+dict="$root/../shared/specs/quickfix/FIX44.xml"
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+now_ns() { date +%s%N; }
+
+settings() {  # type sender target port dir
+  cat <<CFG
+[DEFAULT]
+ConnectionType=$1
+BeginString=FIX.4.4
+HeartBtInt=30
+StartTime=00:00:00
+EndTime=00:00:00
+FileStorePath=$5/store
+UseDataDictionary=Y
+DataDictionary=$dict
+ReconnectInterval=1
+[SESSION]
+SenderCompID=$2
+TargetCompID=$3
+SocketConnectHost=127.0.0.1
+SocketConnectPort=$4
+SocketAcceptPort=$4
+CFG
+}
+
+wait_port() { for _ in $(seq 1 100); do (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+
+# FIXBridge pair
+port=$(free_port); mkdir -p "$work/fa" "$work/fi"
+settings acceptor FBV FBI "$port" "$work/fa" > "$work/fa.cfg"
+settings initiator FBI FBV "$port" "$work/fi" > "$work/fi.cfg"
+"$fixbridge" venue --config "$work/fa.cfg" --fills-per-order 1 > "$work/fa.out" 2>&1 & pids+=($!)
+wait_port "$port"
+start=$(now_ns)
+"$fixbridge" session --config "$work/fi.cfg" --orders "$orders" --timeout 300 > "$work/fi.out" 2>&1
+fb_ns=$(( $(now_ns) - start ))
+grep -q "DONE orders=$orders" "$work/fi.out" || { cat "$work/fi.out"; echo "FIXBridge run failed" >&2; exit 1; }
+rm -rf "$work/fi/store"
+"$fixbridge" session --config "$work/fi.cfg" --orders 2000 --window 1 --timeout 300 > "$work/fl.out" 2>&1 || true
+latency=$(grep "round trip" "$work/fl.out" | tail -1)
+kill "${pids[-1]}" 2>/dev/null || true
+
+# QuickFIX pair
+port=$(free_port); mkdir -p "$work/qa" "$work/qi"
+settings acceptor QFV QFI "$port" "$work/qa" > "$work/qa.cfg"
+settings initiator QFI QFV "$port" "$work/qi" > "$work/qi.cfg"
+"$peer" acceptor "$work/qa.cfg" > "$work/qa.out" 2>&1 & pids+=($!)
+wait_port "$port"
+start=$(now_ns)
+"$peer" initiator "$work/qi.cfg" --orders "$orders" --timeout 300 > "$work/qi.out" 2>&1
+qf_ns=$(( $(now_ns) - start ))
+grep -q "DONE orders=$orders" "$work/qi.out" || { tail -5 "$work/qi.out"; echo "QuickFIX run failed" >&2; exit 1; }
+
+python3 - "$orders" "$fb_ns" "$qf_ns" "$latency" <<'PY'
+import sys
+orders, fb, qf, latency = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+fb_rate, qf_rate = orders / (fb / 1e9), orders / (qf / 1e9)
+print(f"orders: {orders} (3 messages each), wall time including logon and logout")
+print(f"FIXBridge: {fb/1e9:.2f} s, {fb_rate:,.0f} orders/s, {3*fb_rate:,.0f} messages/s")
+print(f"QuickFIX:  {qf/1e9:.2f} s, {qf_rate:,.0f} orders/s, {3*qf_rate:,.0f} messages/s")
+print(f"ratio FIXBridge/QuickFIX throughput: {fb_rate/qf_rate:.2f}")
+print(f"FIXBridge {latency}")
+PY
