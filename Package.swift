@@ -3,6 +3,13 @@ import PackageDescription
 
 // The core targets (FIXTagValue, FIXDictionary, FASTCodec) depend on the standard library only;
 // edge dependencies enter at the command layer. See README "Design notes".
+/// SwiftNIO's products, used by the transport and the executables that run it.
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+    .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+]
+
 let package = Package(
     name: "FIXBridge",
     products: [
@@ -28,32 +35,18 @@ let package = Package(
         .target(name: "FIXSessionFileStore", dependencies: ["FIXSession", "FIXTagValue"]),
         .target(
             name: "FIXTransport",
-            dependencies: [
-                "FIXSession", "FIXTagValue",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            ]
+            dependencies: ["FIXSession", "FIXTagValue", .product(name: "NIOSSL", package: "swift-nio-ssl")] + nio
         ),
         .executableTarget(
             name: "fixbridge-acceptance",
-            dependencies: [
-                "FIXSession", "FIXDictionary", "FIXTransport",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ]
+            dependencies: ["FIXSession", "FIXDictionary", "FIXTransport"] + nio
         ),
         .target(
             name: "FIXBridgeCommands",
             dependencies: [
                 "FIXTagValue", "FIXDictionary", "FASTCodec", "TradeBook", "FIXSession", "FIXSessionFileStore", "FIXTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ]
+            ] + nio
         ),
         .executableTarget(
             name: "fixbridge",
@@ -69,11 +62,7 @@ let package = Package(
         .testTarget(name: "FIXSessionFileStoreTests", dependencies: ["FIXSessionFileStore", "FIXSessionTestSupport"]),
         .testTarget(
             name: "FIXTransportTests",
-            dependencies: [
-                "FIXTransport", "FIXSessionTestSupport",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            dependencies: ["FIXTransport", "FIXSessionTestSupport"] + nio
         ),
         .testTarget(
             name: "FIXBridgeCommandsTests",

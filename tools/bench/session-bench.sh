@@ -34,6 +34,7 @@ FileStorePath=$5/store
 UseDataDictionary=Y
 DataDictionary=$dict
 ReconnectInterval=1
+ResetOnLogon=Y
 [SESSION]
 SenderCompID=$2
 TargetCompID=$3
@@ -57,7 +58,7 @@ fb_ns=$(( $(now_ns) - start ))
 grep -q "DONE orders=$orders" "$work/fi.out" || { cat "$work/fi.out"; echo "FIXBridge run failed" >&2; exit 1; }
 rm -rf "$work/fi/store"
 "$fixbridge" session --config "$work/fi.cfg" --orders 2000 --window 1 --timeout 300 > "$work/fl.out" 2>&1 || true
-latency=$(grep "round trip" "$work/fl.out" | tail -1)
+latency=$(grep "round trip" "$work/fl.out" | tail -1 || true)
 kill "${pids[-1]}" 2>/dev/null || true
 
 # QuickFIX pair

@@ -295,7 +295,9 @@ std::unique_ptr<FIX::LogFactory> makeLogFactory(const FIX::SessionSettings& sett
   return nullptr;
 }
 
-const int kPollSleepMicros = 5000;  // poll() does not block: pace the loop
+// poll(timeout) waits in the engine's socket monitor until something happens or the timeout
+// passes, so the loop reacts at once and does not spin.
+const double kPollTimeoutSeconds = 0.01;
 
 // Log out every logged-on session and keep polling until they are off (bounded), then stop.
 template <typename Engine>
@@ -306,8 +308,7 @@ void logoutAndStop(Engine& engine, int seconds) {
   }
   std::time_t deadline = std::time(nullptr) + seconds;
   while (engine.isLoggedOn() && std::time(nullptr) < deadline) {
-    engine.poll();
-    ::usleep(kPollSleepMicros);
+    engine.poll(kPollTimeoutSeconds);
   }
   engine.stop(true);
 }
@@ -321,8 +322,7 @@ int runAcceptor(const Options& opt, const FIX::SessionSettings& settings) {
   acceptor->poll();  // the first poll opens the listening sockets (throws if it cannot)
   event("LISTENING");
   while (!g_stop) {
-    acceptor->poll();
-    ::usleep(kPollSleepMicros);
+    acceptor->poll(kPollTimeoutSeconds);
   }
   logoutAndStop(*acceptor, 3);
   return 0;
@@ -342,7 +342,7 @@ int runInitiator(const Options& opt, const FIX::SessionSettings& settings) {
   const std::time_t deadline = std::time(nullptr) + opt.timeoutSeconds;
   int sent = 0;
   while (!g_stop) {
-    initiator->poll();
+    initiator->poll(kPollTimeoutSeconds);
     if (app.loggedOn) {
       // Orders are sent once; after a reconnect QuickFIX resends what the other side missed.
       while (sent < opt.orders) {
@@ -358,7 +358,6 @@ int runInitiator(const Options& opt, const FIX::SessionSettings& settings) {
       return 0;
     }
     if (std::time(nullptr) >= deadline) break;
-    ::usleep(kPollSleepMicros);
   }
   const char* reason = g_stop ? "INTERRUPTED" : "TIMEOUT";
   event(std::string(reason) + " orders=" + std::to_string(opt.orders) + " sent=" + std::to_string(sent) +
