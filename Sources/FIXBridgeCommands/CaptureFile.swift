@@ -102,6 +102,11 @@ public struct OutputBuffer {
         bytes.append(byte)
     }
 
+    /// Flushes once the buffer has passed its size (after a run of `write(byte:)`).
+    public mutating func flushIfFull() {
+        if bytes.count >= Self.flushBytes { flush() }
+    }
+
     public mutating func flush() {
         guard let fd else {
             collected += bytes

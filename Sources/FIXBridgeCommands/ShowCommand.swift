@@ -135,48 +135,40 @@ public struct ShowCommand: ParsableCommand {
 
     /// `8=FIX.4.4|9=51|35=0|…|10=014|`, SOH shown as '|'.
     static func writeLine(_ view: FIXMessage, to out: inout OutputBuffer) {
-        var visible = view.bytes.count
-        // Show the message as one line: SOH becomes '|', line breaks inside data fields are escaped.
-        var line: [UInt8] = []
-        line.reserveCapacity(visible)
-        for b in view.bytes {
+        writeVisible(view.bytes, to: &out)
+    }
+
+    /// Writes bytes as one line of text: SOH becomes '|', line breaks inside data fields are
+    /// escaped. Straight into the output buffer, so a message costs no allocation.
+    static func writeVisible(_ bytes: UnsafeRawBufferPointer, to out: inout OutputBuffer) {
+        for b in bytes {
             switch b {
-            case 0x01: line.append(0x7C)
-            case 0x0A: line.append(contentsOf: [0x5C, 0x6E])
-            case 0x0D: line.append(contentsOf: [0x5C, 0x72])
-            default: line.append(b)
+            case 0x01: out.write(byte: 0x7C)
+            case 0x0A: out.write(byte: 0x5C); out.write(byte: 0x6E)
+            case 0x0D: out.write(byte: 0x5C); out.write(byte: 0x72)
+            default: out.write(byte: b)
             }
         }
-        visible = line.count
-        line.withUnsafeBytes { out.write(bytes: UnsafeRawBufferPointer(rebasing: $0[..<visible])) }
+        out.flushIfFull()
     }
 
     /// `35=8(EXECUTION_REPORT)|…|54=1(BUY)|`, or with names `MsgType(35)=8(…)|…|Side(54)=1(BUY)|`.
     static func writeAnnotated(_ view: FIXMessage, selection: FIXDictionarySelection, names: Bool, to out: inout OutputBuffer) {
-        var line = ""
         for field in view {
             let dictionary = lookup(field.tag, selection)
             if names, let name = dictionary?.fieldName(field.tag) {
-                line += "\(name)(\(field.tag))="
+                out.write("\(name)(\(field.tag))=")
             } else {
-                line += "\(field.tag)="
+                out.write("\(field.tag)=")
             }
-            for b in field.value.bytes {
-                switch b {
-                case 0x01: line += "|"
-                case 0x0A: line += "\\n"
-                case 0x0D: line += "\\r"
-                default: line.unicodeScalars.append(Unicode.Scalar(b))
-                }
-            }
+            writeVisible(field.value.bytes, to: &out)
             if let meaning = dictionary?.valueDescription(tag: field.tag, value: field.value) {
-                line += "(\(meaning))"
+                out.write("(\(meaning))")
             } else if field.tag == 35, let name = selection.bodyDictionary(msgType: field.value.string).messageName(msgType: field.value.string) {
-                line += "(\(name))"
+                out.write("(\(name))")
             }
-            line += "|"
+            out.write(byte: 0x7C)
         }
-        out.write(line)
     }
 
     /// The dictionary that defines `tag`: the application one first, then the transport one.
