@@ -46,27 +46,66 @@ public struct CaptureFile {
         progress: ((Int64) -> Void)? = nil,
         _ handle: (CaptureEvent) throws -> Void
     ) throws {
-        let fd = path == "-" ? 0 : open(path, O_RDONLY)
-        guard fd >= 0 else { throw OpenError(path: path, reason: String(cString: strerror(errno))) }
-        defer { if fd != 0 { close(fd) } }
-        var decoder = CaptureDecoder(framer: framer)
-        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkBytes, alignment: 16)
-        defer { chunk.deallocate() }
-        var total: Int64 = 0
-        while true {
-            let n = Glibc.read(fd, chunk.baseAddress, Self.chunkBytes)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw OpenError(path: path, reason: "read failed at byte \(total): \(String(cString: strerror(errno)))")
-            }
-            if n == 0 { break }
-            total += Int64(n)
-            decoder.append(UnsafeRawBufferPointer(rebasing: chunk[..<n]))
-            try decoder.drain(handle)
-            progress?(total)
+        var chunks = try ChunkReader(file: self, framer: framer)
+        while try chunks.next(handle) { progress?(chunks.bytesRead) }
+    }
+
+    /// Like `read`, with an asynchronous step after each chunk (a commit of what the chunk's
+    /// messages produced, say); `afterChunk` gets the bytes read so far.
+    public func read(
+        framer: FIXFramer = FIXFramer(),
+        _ handle: (CaptureEvent) throws -> Void,
+        afterChunk: (Int64) async throws -> Void
+    ) async throws {
+        var chunks = try ChunkReader(file: self, framer: framer)
+        while try chunks.next(handle) { try await afterChunk(chunks.bytesRead) }
+        try await afterChunk(chunks.bytesRead)
+    }
+
+    /// Reads the file one chunk at a time through a `CaptureDecoder`.
+    struct ChunkReader: ~Copyable {
+        private let fd: Int32
+        private let path: String
+        private var decoder: CaptureDecoder
+        private let chunk: UnsafeMutableRawBufferPointer
+        private var finished = false
+        private(set) var bytesRead: Int64 = 0
+
+        init(file: CaptureFile, framer: FIXFramer) throws {
+            fd = file.path == "-" ? 0 : open(file.path, O_RDONLY)
+            guard fd >= 0 else { throw OpenError(path: file.path, reason: String(cString: strerror(errno))) }
+            path = file.path
+            decoder = CaptureDecoder(framer: framer)
+            chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: CaptureFile.chunkBytes, alignment: 16)
         }
-        decoder.finish()
-        try decoder.drain(handle)
+
+        deinit {
+            chunk.deallocate()
+            if fd != 0 { close(fd) }
+        }
+
+        /// Reads one chunk and hands its events to `handle`; false once the file is done (its
+        /// last events handed over).
+        mutating func next(_ handle: (CaptureEvent) throws -> Void) throws -> Bool {
+            guard !finished else { return false }
+            while true {
+                let n = Glibc.read(fd, chunk.baseAddress, CaptureFile.chunkBytes)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw OpenError(path: path, reason: "read failed at byte \(bytesRead): \(String(cString: strerror(errno)))")
+                }
+                if n == 0 {
+                    finished = true
+                    decoder.finish()
+                    try decoder.drain(handle)
+                    return false
+                }
+                bytesRead += Int64(n)
+                decoder.append(UnsafeRawBufferPointer(rebasing: chunk[..<n]))
+                try decoder.drain(handle)
+                return true
+            }
+        }
     }
 }
 

@@ -1,0 +1,144 @@
+import GRDB
+import GRDBSQLite
+
+/// The embedded default: one SQLite file in WAL mode, opened through GRDB.
+///
+/// Plans run in one `BEGIN IMMEDIATE … COMMIT` on GRDB's writer; statements are prepared once
+/// per plan and their rows bound straight on the prepared statement, so a batch of thousands of
+/// reports costs one prepare per statement and one fsync per commit (`synchronous = FULL`, the
+/// default, makes every commit durable; `.normal` survives a process crash but not a power cut).
+public final class SQLiteBackend: SQLBackend {
+    public enum Durability: Sendable {
+        /// fsync at every commit: a committed batch survives a power cut.
+        case full
+        /// fsync at WAL checkpoints: a committed batch survives a process crash.
+        case normal
+    }
+
+    public let dialect = SQLDialect.sqlite
+    private let pool: DatabasePool
+    public let path: String
+
+    public init(path: String, durability: Durability = .full) throws {
+        var configuration = Configuration()
+        let synchronous = durability == .full ? "FULL" : "NORMAL"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+        }
+        configuration.busyMode = .timeout(10)
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw BackOfficeStoreError.backend("cannot open SQLite database \(path): \(error)")
+        }
+        self.path = path
+    }
+
+    public func write(_ plan: [SQLStatement]) async throws {
+        do {
+            try await pool.write { db in
+                for statement in plan { try Self.run(statement, in: db) }
+            }
+        } catch let error as BackOfficeStoreError {
+            throw error
+        } catch {
+            throw BackOfficeStoreError.backend("\(path): \(error)")
+        }
+    }
+
+    public func query(_ sql: String, _ values: [SQLValue]) async throws -> [SQLRow] {
+        do {
+            return try await pool.read { db in
+                let statement = try db.makeStatement(sql: sql)
+                let handle = statement.sqliteStatement
+                try Self.bind(values, to: handle, db: db, sql: sql)
+                var rows: [SQLRow] = []
+                let columns = sqlite3_column_count(handle)
+                while true {
+                    let rc = sqlite3_step(handle)
+                    if rc == SQLITE_DONE { break }
+                    guard rc == SQLITE_ROW else { throw Self.failure(db, sql) }
+                    var row: SQLRow = []
+                    row.reserveCapacity(Int(columns))
+                    for c in 0..<columns {
+                        switch sqlite3_column_type(handle, c) {
+                        case SQLITE_NULL: row.append(.null)
+                        case SQLITE_INTEGER: row.append(.int(sqlite3_column_int64(handle, c)))
+                        default:
+                            if let p = sqlite3_column_text(handle, c) {
+                                let n = Int(sqlite3_column_bytes(handle, c))
+                                row.append(.text(String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)))
+                            } else {
+                                row.append(.null)
+                            }
+                        }
+                    }
+                    rows.append(row)
+                }
+                return rows
+            }
+        } catch let error as BackOfficeStoreError {
+            throw error
+        } catch {
+            throw BackOfficeStoreError.backend("\(path): \(error)")
+        }
+    }
+
+    public func close() async throws {
+        try pool.close()
+    }
+
+    private static func run(_ statement: SQLStatement, in db: Database) throws {
+        let prepared = try db.makeStatement(sql: statement.sql)
+        let handle = prepared.sqliteStatement
+        for row in statement.rows {
+            try bind(row, to: handle, db: db, sql: statement.sql)
+            // A guarded statement ends in `RETURNING 1`: count the rows it returns.
+            var returned = 0
+            while true {
+                let rc = sqlite3_step(handle)
+                if rc == SQLITE_DONE { break }
+                guard rc == SQLITE_ROW else { throw failure(db, statement.sql) }
+                returned += 1
+            }
+            if let required = statement.changesRequired {
+                let changed = returned
+                if changed != required {
+                    throw BackOfficeStoreError.conflict("\(changed) rows changed, \(required) expected by \(statement.sql)")
+                }
+            }
+        }
+    }
+
+    private static func bind(_ values: [SQLValue], to handle: OpaquePointer, db: Database, sql: String) throws {
+        sqlite3_reset(handle)
+        for (i, value) in values.enumerated() {
+            let index = Int32(i + 1)
+            let rc: Int32
+            switch value {
+            case .null: rc = sqlite3_bind_null(handle, index)
+            case .int(let v): rc = sqlite3_bind_int64(handle, index, v)
+            case .text(var s):
+                rc = s.withUTF8 { p -> Int32 in
+                    // An empty string still needs a non-null pointer, or SQLite binds NULL.
+                    guard let base = p.baseAddress else { return sqlite3_bind_text(handle, index, "", 0, sqliteTransient) }
+                    return UnsafeRawPointer(base).withMemoryRebound(to: CChar.self, capacity: p.count) {
+                        sqlite3_bind_text(handle, index, $0, Int32(p.count), sqliteTransient)
+                    }
+                }
+            }
+            guard rc == SQLITE_OK else { throw failure(db, sql) }
+        }
+    }
+
+    private static func failure(_ db: Database, _ sql: String) -> BackOfficeStoreError {
+        var message = "unknown error"
+        if let connection = db.sqliteConnection, let text = sqlite3_errmsg(connection) as UnsafePointer<CChar>? {
+            message = String(cString: text)
+        }
+        return .backend("\(message) in \(sql)")
+    }
+}
+
+/// SQLite copies a value bound with this destructor before the bind returns.
+private let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

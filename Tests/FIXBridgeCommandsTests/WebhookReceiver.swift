@@ -1,0 +1,1 @@
+../CRMDeliveryTests/WebhookReceiver.swift

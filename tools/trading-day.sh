@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The shipped trading day, end to end on the embedded SQLite database:
+# clients and KYC -> book -> reconciliation -> CRM.
+#
+#   tools/trading-day.sh [--out DIR]        (default var/trading-day; wiped and recreated)
+#
+# Input: Captures/day-20240315/ (see its README.md; regenerate with
+# python3 tools/make-trading-day.py). Output in DIR: backoffice.sqlite, accounts.csv (the FIX
+# Account -> client account map taken from clients.csv) and reconciliation.html. The terminal
+# gets each step's output and a final summary; with the load's timing masked
+# (sed 's/ in [0-9.]* s$/ in N s/') it is the same text on every run: Captures/golden/trading-day.txt.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+out=var/trading-day
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --out) out="${2:?--out needs a directory}"; shift 2 ;;
+        --out=*) out="${1#--out=}"; shift ;;
+        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "trading-day.sh: unknown argument $1 (usage: tools/trading-day.sh [--out DIR])" >&2; exit 64 ;;
+    esac
+done
+
+day=Captures/day-20240315
+date=2024-03-15
+expired_client=C-2004
+
+swift build --product fixbridge >/dev/null 2>&1 || swift build --product fixbridge
+fixbridge=.build/debug/fixbridge
+
+case "$out" in ""|/|.|..) echo "trading-day.sh: refusing to wipe '$out'" >&2; exit 64 ;; esac
+rm -rf -- "$out"
+mkdir -p -- "$out"
+db="sqlite:$out/backoffice.sqlite"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "clients and KYC: crm import $day/clients.csv"
+"$fixbridge" crm import --db "$db" "$day/clients.csv"
+
+# crm import maps only the FIX accounts listed as ACCOUNT=FIXACC; an account listed alone is its
+# own FIX account. Write the whole map from clients.csv and give it to the book.
+python3 - "$day/clients.csv" "$out/accounts.csv" <<'PY'
+import csv, sys
+with open(sys.argv[1], newline="") as f, open(sys.argv[2], "w", newline="") as out:
+    out.write("fix_account,client_account\n")
+    for row in csv.DictReader(f):
+        for part in filter(None, (p.strip() for p in row.get("accounts", "").split(";"))):
+            account, _, fix = part.partition("=")
+            for fix_account in (fix.split("|") if fix else [account]):
+                out.write("%s,%s\n" % (fix_account.strip(), account.strip()))
+PY
+step "account map: book accounts --import $out/accounts.csv"
+"$fixbridge" book accounts --db "$db" --import "$out/accounts.csv"
+
+step "book: book load $day/venue-BRKR.fix"
+"$fixbridge" book load --db "$db" --quiet "$day/venue-BRKR.fix" | tee "$out/load.txt"
+
+step "positions"
+"$fixbridge" book positions --db "$db"
+
+step "exceptions"
+"$fixbridge" book exceptions --db "$db"
+
+step "reconciliation $date: statement and drop copy"
+set +e
+"$fixbridge" reconcile --db "$db" --date "$date" \
+    --statement "$day/statement-clearing.csv" --mapping Specs/mappings/venue-daily-trades.ini \
+    --drop-copy "$day/dropcopy-SIMX.fix" --require-copy-flag \
+    --tolerance-price 0.005 --tolerance-amount 0.01 \
+    --format html --out "$out/reconciliation.html" | tee "$out/reconcile.txt"
+status=${PIPESTATUS[0]}
+set -e
+[ "$status" -eq 0 ] || { echo "reconcile failed (exit $status)" >&2; exit "$status"; }
+
+step "breaks"
+"$fixbridge" breaks list --db "$db" --date "$date"
+
+step "CRM: crm client $expired_client (KYC expired, traded today)"
+"$fixbridge" crm client --db "$db" "$expired_client"
+
+step "CRM outbox"
+"$fixbridge" crm outbox --db "$db" --limit 0 | sed -n 1p | tee "$out/outbox.txt"
+
+# Summary ---------------------------------------------------------------------------------------
+fills=$(sed -n 's/.*fills booked \([0-9]*\).*/\1/p' "$out/load.txt")
+dups=$(sed -n 's/.*duplicates skipped \([0-9]*\).*/\1/p' "$out/load.txt")
+exceptions=$("$fixbridge" book exceptions --db "$db" --format csv | tail -n +2 | grep -c . || true)
+positions=$("$fixbridge" book positions --db "$db" --format csv | tail -n +2 | grep -c . || true)
+breaks=$("$fixbridge" breaks list --db "$db" --date "$date" --format csv | tail -n +2 | grep -c . || true)
+by_code=$("$fixbridge" breaks list --db "$db" --date "$date" --format csv \
+    | python3 -c 'import csv,sys,collections
+rows = list(csv.DictReader(sys.stdin))
+c = collections.Counter((int(r["code"]), r["type"]) for r in rows)
+print(", ".join("%d %s x%d" % (k[0], k[1], n) for k, n in sorted(c.items())))')
+entries=$(sed -n 's/.*pending \([0-9]*\).*/\1/p' "$out/outbox.txt")
+
+step "summary"
+echo "fills booked:        $fills (resent duplicates skipped: $dups)"
+echo "positions:           $positions"
+echo "book exceptions:     $exceptions"
+echo "breaks found:        $breaks ($by_code)"
+echo "CRM entries written: ${entries:-0} (queued for the crm webhook)"
+echo "report:              $out/reconciliation.html"
