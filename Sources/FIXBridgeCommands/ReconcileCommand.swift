@@ -7,6 +7,7 @@ import ArgumentParser
 import BackOfficeStore
 import FIXTagValue
 import Foundation
+import ClientCRM
 import Reconciliation
 import TradeBook
 
@@ -202,6 +203,17 @@ public struct ReconcileCommand: AsyncParsableCommand {
                 }
             }
             outcome.results.append(result)
+            // Breaks touching a client become CRM history entries (break alerts); their ids derive
+            // from the break ids, so a rerun writes nothing new.
+            if let activity = try await CRMActivityOptions.parse([]).activity(backend: backend) {
+                let notices = result.breaks.compactMap { b -> BreakNotice? in
+                    guard let account = b.account else { return nil }
+                    return BreakNotice(id: b.id, codeNumber: b.code.number, codeName: b.code.name, account: account,
+                                       instrument: b.instrument, summary: b.detail, businessDate: b.businessDate)
+                }
+                let plan = await activity.statements(for: [], breaks: notices)
+                if !plan.isEmpty { try await backend.write(plan) }
+            }
             outcome.issues += source.issues
             let record = outcome.runs[outcome.runs.count - 1]
             summary += BreakReports.summary(result)
