@@ -147,16 +147,8 @@ public struct BookStore: Sendable {
             SELECT id, session, origin_clordid, clordid, clordids, order_id, account, client_account, instrument,
                    side, currency, order_qty, price, status, cum_qty, leaves_qty, notional, avg_px FROM orders
             """
-        var values: [SQLValue] = []
-        if let a = filter.clientAccount {
-            sql += " WHERE client_account = ?"
-            values.append(.text(a))
-        }
-        if let d = filter.tradeDate {
-            sql += values.isEmpty ? " WHERE" : " AND"
-            sql += " EXISTS (SELECT 1 FROM fills f WHERE f.session = orders.session AND f.order_origin_clordid = orders.origin_clordid AND f.trade_date = ?)"
-            values.append(.text(d.description))
-        }
+        let values = Self.filtered(&sql, filter, account: "client_account = ?", date:
+            "EXISTS (SELECT 1 FROM fills f WHERE f.session = orders.session AND f.order_origin_clordid = orders.origin_clordid AND f.trade_date = ?)")
         sql += " ORDER BY id"
         return try await backend.query(sql, values).map { r in
             guard let side = Self.side(r[9]), let status = r[13].text?.utf8.first.flatMap(OrderStatus.init(rawValue:)) else {
@@ -174,27 +166,14 @@ public struct BookStore: Sendable {
 
     public func fills(_ filter: BookFilter) async throws -> [Fill] {
         var sql = Self.fillSelect
-        var values: [SQLValue] = []
-        if let a = filter.clientAccount {
-            sql += " WHERE client_account = ?"
-            values.append(.text(a))
-        }
-        if let d = filter.tradeDate {
-            sql += values.isEmpty ? " WHERE" : " AND"
-            sql += " trade_date = ?"
-            values.append(.text(d.description))
-        }
+        let values = Self.filtered(&sql, filter, account: "client_account = ?", date: "trade_date = ?")
         sql += " ORDER BY id"
         return try await backend.query(sql, values).map { try Self.fill($0, orderID: -1) }
     }
 
     public func positions(_ filter: BookFilter) async throws -> [Position] {
         var sql = "SELECT client_account, instrument, currency, quantity, cost_basis, average_cost, realised_pnl FROM positions"
-        var values: [SQLValue] = []
-        if let a = filter.clientAccount {
-            sql += " WHERE client_account = ?"
-            values.append(.text(a))
-        }
+        let values = Self.filtered(&sql, filter, account: "client_account = ?", date: nil)
         sql += " ORDER BY client_account, instrument"
         return try await backend.query(sql, values).map { r in
             Position(clientAccount: r[0].text ?? "", instrument: r[1].text ?? "", currency: r[2].text ?? "",
@@ -205,11 +184,7 @@ public struct BookStore: Sendable {
 
     public func cash(_ filter: BookFilter) async throws -> [CashBalance] {
         var sql = "SELECT client_account, currency, amount FROM cash"
-        var values: [SQLValue] = []
-        if let a = filter.clientAccount {
-            sql += " WHERE client_account = ?"
-            values.append(.text(a))
-        }
+        let values = Self.filtered(&sql, filter, account: "client_account = ?", date: nil)
         sql += " ORDER BY client_account, currency"
         return try await backend.query(sql, values).map { r in
             CashBalance(clientAccount: r[0].text ?? "", currency: r[1].text ?? "", amount: try Self.decimal(r[2]))
@@ -218,12 +193,8 @@ public struct BookStore: Sendable {
 
     public func exceptions(_ filter: BookFilter) async throws -> [BookException] {
         var sql = "SELECT code, reason, source, source_offset, session, exec_id, clordid FROM exceptions"
-        var values: [SQLValue] = []
-        if let a = filter.clientAccount {
-            // An exception names no client account; filter by the reports of the account's orders.
-            sql += " WHERE clordid IN (SELECT clordid FROM orders WHERE client_account = ? OR account = ?)"
-            values += [.text(a), .text(a)]
-        }
+        // An exception names no client account; filter by the reports of the account's orders.
+        let values = Self.filtered(&sql, filter, account: "clordid IN (SELECT clordid FROM orders WHERE client_account = ? OR account = ?)", date: nil)
         sql += " ORDER BY id"
         return try await backend.query(sql, values).map { r in
             guard let code = r[0].int.flatMap({ BookException.Code(number: Int($0)) }) else {
@@ -233,6 +204,23 @@ public struct BookStore: Sendable {
                                  source: SourcePosition(source: r[2].text ?? "", offset: r[3].int ?? 0),
                                  session: r[4].text, execID: r[5].text, clOrdID: r[6].text)
         }
+    }
+
+    /// Appends the WHERE clause of `filter` to `sql` and returns its values; every `?` of the
+    /// account condition takes the account, the date condition's takes the date.
+    private static func filtered(_ sql: inout String, _ filter: BookFilter, account: String, date: String?) -> [SQLValue] {
+        var conditions: [String] = []
+        var values: [SQLValue] = []
+        if let a = filter.clientAccount {
+            conditions.append(account)
+            values += Array(repeating: .text(a), count: account.filter { $0 == "?" }.count)
+        }
+        if let date, let d = filter.tradeDate {
+            conditions.append(date)
+            values.append(.text(d.description))
+        }
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        return values
     }
 
     // MARK: Row mapping
