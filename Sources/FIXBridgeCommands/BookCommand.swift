@@ -56,6 +56,8 @@ public struct BookLoadSummary: Equatable, Sendable {
     public var badStretches = 0
     public var batches = 0
     public var skippedAlreadyCommitted = 0
+    /// Execution reports left out by the loader's `include` filter.
+    public var filteredOut = 0
 }
 
 /// Loads captures into a book kept in a `BookStore`: one transaction per batch of reports.
@@ -82,11 +84,20 @@ public struct BookLoader {
         self.batchReports = batchReports
     }
 
+    /// Chooses which captured messages reach the book (replay's `--from/--until/--type/--account`);
+    /// nil books every ExecutionReport. A message left out still advances the resume offset.
+    public var include: ((CaptureMessage, FIXMessage) -> Bool)?
+
     /// Loads one capture; `progress` gets (bytes read, total bytes if known).
     public mutating func load(_ path: String, progress: ((Int64, Int64?) -> Void)? = nil) async throws {
-        let file = try CaptureFile(path: path)
-        let source = path
-        let resumeAt = file.isRereadable ? try await store.committedOffset(source: source) : 0
+        try await load(BookInput.capture(try CaptureFile(path: path)), progress: progress)
+    }
+
+    /// Loads one input (a capture file, a FAST stream turned into FIX messages, a live session's
+    /// messages); `progress` gets (bytes read, total bytes if known).
+    public mutating func load(_ input: BookInput, progress: ((Int64, Int64?) -> Void)? = nil) async throws {
+        let source = input.source
+        let resumeAt = input.isRereadable ? try await store.committedOffset(source: source) : 0
         var batch = BookBatch()
         var batchEvents: [BookEvent] = []
         var events: [BookEvent] = []
@@ -95,11 +106,12 @@ public struct BookLoader {
         var pendingCommit = false
         var summary = self.summary
         var book = self.book
+        let include = self.include
         defer {
             self.book = book
             self.summary = summary
         }
-        try await file.read({ event in
+        try await input.read({ event in
             switch event {
             case .error:
                 summary.badStretches += 1
@@ -111,7 +123,12 @@ public struct BookLoader {
                     return
                 }
                 let view = m.view()
+                lastEnd = end
                 guard view.msgType?.string == "8" else { return }
+                if let include, !include(m, view) {
+                    summary.filteredOut += 1
+                    return
+                }
                 summary.reports += 1
                 events.removeAll(keepingCapacity: true)
                 book.apply(view, source: SourcePosition(source: source, offset: m.offset), into: &events)
@@ -128,15 +145,16 @@ public struct BookLoader {
                 batch.add(events, book: book)
                 if onBatch != nil { batchEvents += events }
                 batchReportCount += 1
-                lastEnd = end
                 if batch.reports >= batchReports { pendingCommit = true }
             }
-        }, afterChunk: { bytes in
-            progress?(bytes, file.size)
-            // Commit at chunk boundaries once a batch is full, and at the end of the file.
-            let atEnd = file.size.map { bytes >= $0 } ?? false
-            guard pendingCommit || (atEnd && !batch.isEmpty) || (atEnd && batchReportCount > 0) else { return }
-            if file.isRereadable { batch.markProgress(source: source, offset: lastEnd, reports: batchReportCount) }
+        }, { bytes in
+            progress?(bytes, input.size)
+            // Commit at chunk boundaries once a batch is full, at the end of the input, and after
+            // every chunk of a live input (whose chunks are what arrived together).
+            let atEnd = input.size.map { bytes >= $0 } ?? false
+            let due = pendingCommit || ((atEnd || input.commitsEachChunk) && (!batch.isEmpty || batchReportCount > 0))
+            guard due else { return }
+            if input.isRereadable { batch.markProgress(source: source, offset: lastEnd, reports: batchReportCount) }
             if commits {
                 let extra = try await onBatch?(batchEvents) ?? []
                 try await store.commit(batch, extra: extra)
@@ -148,10 +166,44 @@ public struct BookLoader {
             pendingCommit = false
         })
         if commits && (!batch.isEmpty || batchReportCount > 0) {
-            if file.isRereadable { batch.markProgress(source: source, offset: lastEnd, reports: batchReportCount) }
+            if input.isRereadable { batch.markProgress(source: source, offset: lastEnd, reports: batchReportCount) }
             let extra = try await onBatch?(batchEvents) ?? []
             try await store.commit(batch, extra: extra)
             summary.batches += 1
+        }
+    }
+}
+
+/// Where a `BookLoader` reads messages from: a capture file, or any producer of FIX messages
+/// (a FAST stream decoded to FIX, a live session) that hands them over in chunks.
+public struct BookInput {
+    /// The name the input's fills and resume offset are kept under (a capture's path).
+    public let source: String
+    /// Total bytes when known; the loader commits what is left once this many are read.
+    public let size: Int64?
+    /// True when the same bytes can be read again, so a committed offset lets a load resume.
+    public let isRereadable: Bool
+    /// True for live inputs: every chunk commits, so nothing waits for a full batch.
+    public let commitsEachChunk: Bool
+    /// Calls the first closure for each event and the second after each chunk with the bytes
+    /// read so far.
+    public let read: ((CaptureEvent) throws -> Void, (Int64) async throws -> Void) async throws -> Void
+
+    public init(
+        source: String, size: Int64?, isRereadable: Bool, commitsEachChunk: Bool = false,
+        read: @escaping ((CaptureEvent) throws -> Void, (Int64) async throws -> Void) async throws -> Void
+    ) {
+        self.source = source
+        self.size = size
+        self.isRereadable = isRereadable
+        self.commitsEachChunk = commitsEachChunk
+        self.read = read
+    }
+
+    /// A capture file read in chunks.
+    public static func capture(_ file: CaptureFile) -> BookInput {
+        BookInput(source: file.path, size: file.size, isRereadable: file.isRereadable) { handle, afterChunk in
+            try await file.read(handle, afterChunk: afterChunk)
         }
     }
 }
