@@ -5,10 +5,9 @@
 #   tools/trading-day.sh [--out DIR]        (default var/trading-day; wiped and recreated)
 #
 # Input: Captures/day-20240315/ (see its README.md; regenerate with
-# python3 tools/make-trading-day.py). Output in DIR: backoffice.sqlite, accounts.csv (the FIX
-# Account -> client account map taken from clients.csv) and reconciliation.html. The terminal
-# gets each step's output and a final summary; with the load's timing masked
-# (sed 's/ in [0-9.]* s$/ in N s/') it is the same text on every run: Captures/golden/trading-day.txt.
+# python3 tools/make-trading-day.py). Output in DIR: backoffice.sqlite, replay.txt (what the
+# replay changed: the same text on every run, Captures/golden/day-20240315-replay.txt) and
+# reconciliation.html. The terminal gets each step's output and a final summary.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -39,23 +38,10 @@ step() { printf '\n== %s\n' "$*"; }
 step "clients and KYC: crm import $day/clients.csv"
 "$fixbridge" crm import --db "$db" "$day/clients.csv"
 
-# crm import maps only the FIX accounts listed as ACCOUNT=FIXACC; an account listed alone is its
-# own FIX account. Write the whole map from clients.csv and give it to the book.
-python3 - "$day/clients.csv" "$out/accounts.csv" <<'PY'
-import csv, sys
-with open(sys.argv[1], newline="") as f, open(sys.argv[2], "w", newline="") as out:
-    out.write("fix_account,client_account\n")
-    for row in csv.DictReader(f):
-        for part in filter(None, (p.strip() for p in row.get("accounts", "").split(";"))):
-            account, _, fix = part.partition("=")
-            for fix_account in (fix.split("|") if fix else [account]):
-                out.write("%s,%s\n" % (fix_account.strip(), account.strip()))
-PY
-step "account map: book accounts --import $out/accounts.csv"
-"$fixbridge" book accounts --db "$db" --import "$out/accounts.csv"
-
-step "book: book load $day/venue-BRKR.fix"
-"$fixbridge" book load --db "$db" --quiet "$day/venue-BRKR.fix" | tee "$out/load.txt"
+# crm import also gives the book its account map: each account's FIX Account(1) values, and an
+# account listed alone is its own FIX account.
+step "replay: validation -> book -> CRM: replay $day/venue-BRKR.fix"
+"$fixbridge" replay --db "$db" --quiet "$day/venue-BRKR.fix" | tee "$out/replay.txt"
 
 step "positions"
 "$fixbridge" book positions --db "$db"
@@ -84,8 +70,8 @@ step "CRM outbox"
 "$fixbridge" crm outbox --db "$db" --limit 0 | sed -n 1p | tee "$out/outbox.txt"
 
 # Summary ---------------------------------------------------------------------------------------
-fills=$(sed -n 's/.*fills booked \([0-9]*\).*/\1/p' "$out/load.txt")
-dups=$(sed -n 's/.*duplicates skipped \([0-9]*\).*/\1/p' "$out/load.txt")
+fills=$(sed -n 's/^fills booked: *\([0-9]*\).*/\1/p' "$out/replay.txt")
+dups=$(sed -n 's/.*duplicates skipped \([0-9]*\).*/\1/p' "$out/replay.txt")
 exceptions=$("$fixbridge" book exceptions --db "$db" --format csv | tail -n +2 | grep -c . || true)
 positions=$("$fixbridge" book positions --db "$db" --format csv | tail -n +2 | grep -c . || true)
 breaks=$("$fixbridge" breaks list --db "$db" --date "$date" --format csv | tail -n +2 | grep -c . || true)

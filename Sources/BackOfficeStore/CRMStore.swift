@@ -165,7 +165,10 @@ public struct CRMStore: Sendable {
             }
             for account in newAccounts[id, default: []] {
                 accountRows.append([.text(account.id), .text(id), .text(Self.jsonArray(account.fixAccounts))])
-                for fix in account.fixAccounts { mapRows.append([.text(fix), .text(account.id)]) }
+                // An account listed without FIX accounts is its own FIX account (as in the directory).
+                for fix in account.fixAccounts.isEmpty ? [account.id] : account.fixAccounts {
+                    mapRows.append([.text(fix), .text(account.id)])
+                }
             }
         }
         var plan: [SQLStatement] = []

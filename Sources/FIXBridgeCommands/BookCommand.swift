@@ -87,6 +87,9 @@ public struct BookLoader {
     /// Chooses which captured messages reach the book (replay's `--from/--until/--type/--account`);
     /// nil books every ExecutionReport. A message left out still advances the resume offset.
     public var include: ((CaptureMessage, FIXMessage) -> Bool)?
+    /// Asked after each chunk: true ends the load once what was read is committed (SIGTERM),
+    /// with `BookLoadStopped`. A later load of the same capture resumes after it.
+    public var shouldStop: (() -> Bool)?
 
     /// Loads one capture; `progress` gets (bytes read, total bytes if known).
     public mutating func load(_ path: String, progress: ((Int64, Int64?) -> Void)? = nil) async throws {
@@ -152,8 +155,12 @@ public struct BookLoader {
             // Commit at chunk boundaries once a batch is full, at the end of the input, and after
             // every chunk of a live input (whose chunks are what arrived together).
             let atEnd = input.size.map { bytes >= $0 } ?? false
-            let due = pendingCommit || ((atEnd || input.commitsEachChunk) && (!batch.isEmpty || batchReportCount > 0))
-            guard due else { return }
+            let stopping = shouldStop?() ?? false
+            let due = pendingCommit || ((atEnd || input.commitsEachChunk || stopping) && (!batch.isEmpty || batchReportCount > 0))
+            guard due else {
+                if stopping { throw BookLoadStopped(source: source, offset: lastEnd) }
+                return
+            }
             if input.isRereadable { batch.markProgress(source: source, offset: lastEnd, reports: batchReportCount) }
             if commits {
                 let extra = try await onBatch?(batchEvents) ?? []
@@ -164,6 +171,7 @@ public struct BookLoader {
             batchEvents.removeAll(keepingCapacity: true)
             batchReportCount = 0
             pendingCommit = false
+            if stopping { throw BookLoadStopped(source: source, offset: lastEnd) }
         })
         if commits && (!batch.isEmpty || batchReportCount > 0) {
             if input.isRereadable { batch.markProgress(source: source, offset: lastEnd, reports: batchReportCount) }
@@ -172,6 +180,13 @@ public struct BookLoader {
             summary.batches += 1
         }
     }
+}
+
+/// A load ended on request (`BookLoader.shouldStop`) after committing everything read.
+public struct BookLoadStopped: Error, CustomStringConvertible {
+    public let source: String
+    public let offset: Int64
+    public var description: String { "\(source): stopped at byte \(offset); everything before it is committed" }
 }
 
 /// Where a `BookLoader` reads messages from: a capture file, or any producer of FIX messages

@@ -145,9 +145,13 @@ public struct CRMActivityOptions: ParsableArguments {
     }
 
     /// The activity recorder for a load, or nil when `--no-crm` is given or no client is stored.
-    public func activity(backend: any SQLBackend) async throws -> CRMActivity? {
+    /// `now` dates entries whose cause carries no time (the wall clock; a replay's capture clock).
+    public func activity(
+        backend: any SQLBackend, now: @escaping @Sendable () -> FIXTimestamp = WebhookDeliveryWorker.systemClock
+    ) async throws -> CRMActivity? {
         guard !disabled else { return nil }
-        return try await CRMActivity.open(backend: backend, settings: try settings(), destinations: destinationNames())
+        return try await CRMActivity.open(backend: backend, settings: try settings(), destinations: destinationNames(),
+                                          now: now)
     }
 }
 

@@ -79,8 +79,7 @@ public struct ValidateCommand: ParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        var validators: [ObjectIdentifier: FIXValidator] = [:]
-        let options = self.options
+        var checker = MessageChecker(locator: locator, options: options, defaultApplVerID: defaultApplVerID)
         var summary = Summary()
         for file in files {
             let capture: CaptureFile
@@ -89,7 +88,7 @@ public struct ValidateCommand: ParsableCommand {
             } catch {
                 throw ValidationError("\(error)")
             }
-            var logonDefault: String?
+            checker.startCapture()
             try capture.read { event in
                 switch event {
                 case .error(let error):
@@ -98,39 +97,10 @@ public struct ValidateCommand: ParsableCommand {
                            msgType: nil, problem: .garbled("\(error.error)"))
                 case .message(let message):
                     summary.messages += 1
-                    let plain = message.view()
-                    let selection: FIXDictionarySelection
-                    do {
-                        selection = try locator.selection(for: plain,
-                                                          defaultApplVerID: defaultApplVerID ?? logonDefault)
-                    } catch {
+                    if let failure = checker.check(message) {
                         summary.invalid += 1
-                        report(&out, file: file, offset: message.offset, line: message.line,
-                               seqNum: plain.first(34)?.int, msgType: plain.msgType?.string,
-                               problem: .noDictionary("\(error)"))
-                        return
-                    }
-                    let view = message.view(dataFields: selection.application.dataFields)
-                    if view.msgType?.equals("A") == true, let value = view.first(1137) {
-                        logonDefault = value.string
-                    }
-                    let key = ObjectIdentifier(selection.application)
-                    let validator: FIXValidator
-                    if let existing = validators[key], existing.transport === selection.transport {
-                        validator = existing
-                    } else {
-                        validator = FIXValidator(transport: selection.transport, application: selection.application,
-                                                 options: options)
-                        validators[key] = validator
-                    }
-                    if let reject = validator.validate(view) {
-                        summary.invalid += 1
-                        let body = selection.bodyDictionary(msgType: reject.refMsgType)
-                        let tagName = reject.refTagID.flatMap { body.fieldName($0) ?? selection.transport.fieldName($0) }
-                        report(&out, file: file, offset: message.offset, line: message.line, seqNum: reject.refSeqNum,
-                               msgType: reject.refMsgType,
-                               problem: .reject(reject, tagName: tagName,
-                                                messageName: body.messageName(msgType: reject.refMsgType)))
+                        report(&out, file: file, offset: message.offset, line: message.line, seqNum: failure.seqNum,
+                               msgType: failure.msgType, problem: failure.problem)
                     }
                 }
             }
@@ -138,11 +108,7 @@ public struct ValidateCommand: ParsableCommand {
         return summary
     }
 
-    enum Problem {
-        case reject(FIXReject, tagName: String?, messageName: String?)
-        case garbled(String)
-        case noDictionary(String)
-    }
+    typealias Problem = MessageChecker.Problem
 
     func report(_ out: inout OutputBuffer, file: String, offset: Int64, line: Int, seqNum: Int?, msgType: String?,
                 problem: Problem)
@@ -184,5 +150,66 @@ public struct ValidateCommand: ParsableCommand {
             text += ": \(why)"
         }
         out.write(text + "\n")
+    }
+}
+
+/// Checks messages one at a time against the dictionary each one's version selects (FIXT.1.1:
+/// FIXT11 plus the application dictionary of ApplVerID, else the DefaultApplVerID of the last
+/// Logon of the capture, else the configured default). Shared by `validate` and `replay`.
+struct MessageChecker {
+    enum Problem {
+        case reject(FIXReject, tagName: String?, messageName: String?)
+        case garbled(String)
+        case noDictionary(String)
+    }
+
+    /// Why a message is invalid, with what identifies it.
+    struct Failure {
+        let problem: Problem
+        let seqNum: Int?
+        let msgType: String?
+    }
+
+    let locator: DictionaryLocator
+    let options: FIXValidationOptions
+    let defaultApplVerID: String?
+    private var logonDefault: String?
+    private var validators: [ObjectIdentifier: FIXValidator] = [:]
+
+    init(locator: DictionaryLocator, options: FIXValidationOptions, defaultApplVerID: String?) {
+        self.locator = locator
+        self.options = options
+        self.defaultApplVerID = defaultApplVerID
+    }
+
+    /// A new capture: the DefaultApplVerID learnt from the last one's Logon no longer holds.
+    mutating func startCapture() { logonDefault = nil }
+
+    /// Nil when the message is valid.
+    mutating func check(_ message: CaptureMessage) -> Failure? {
+        let plain = message.view()
+        let selection: FIXDictionarySelection
+        do {
+            selection = try locator.selection(for: plain, defaultApplVerID: defaultApplVerID ?? logonDefault)
+        } catch {
+            return Failure(problem: .noDictionary("\(error)"), seqNum: plain.first(34)?.int, msgType: plain.msgType?.string)
+        }
+        let view = message.view(dataFields: selection.application.dataFields)
+        if view.msgType?.equals("A") == true, let value = view.first(1137) {
+            logonDefault = value.string
+        }
+        let key = ObjectIdentifier(selection.application)
+        let validator: FIXValidator
+        if let existing = validators[key], existing.transport === selection.transport {
+            validator = existing
+        } else {
+            validator = FIXValidator(transport: selection.transport, application: selection.application, options: options)
+            validators[key] = validator
+        }
+        guard let reject = validator.validate(view) else { return nil }
+        let body = selection.bodyDictionary(msgType: reject.refMsgType)
+        let tagName = reject.refTagID.flatMap { body.fieldName($0) ?? selection.transport.fieldName($0) }
+        return Failure(problem: .reject(reject, tagName: tagName, messageName: body.messageName(msgType: reject.refMsgType)),
+                       seqNum: reject.refSeqNum, msgType: reject.refMsgType)
     }
 }

@@ -9,6 +9,14 @@ public struct CaptureMessage: @unchecked Sendable {
     /// The time a QuickFIX-style log wrote before the message (`YYYYMMDD-HH:MM:SS.sss : `).
     public let logTime: FIXTimestamp?
 
+    /// A message found elsewhere than by a `CaptureDecoder` (a FAST stream turned into FIX, say).
+    public init(bytes: UnsafeRawBufferPointer, offset: Int64, line: Int, logTime: FIXTimestamp? = nil) {
+        self.bytes = bytes
+        self.offset = offset
+        self.line = line
+        self.logTime = logTime
+    }
+
     /// A borrowed view of the message's fields.
     public func view(dataFields: FIXDataFields = .standard) -> FIXMessage {
         FIXMessage(unchecked: bytes, dataFields: dataFields)
@@ -21,6 +29,11 @@ public struct CaptureError: Error, Sendable, CustomStringConvertible {
     public let error: FIXParseError
     /// 1-based line where the bad stretch starts.
     public let line: Int
+
+    public init(error: FIXParseError, line: Int) {
+        self.error = error
+        self.line = line
+    }
 
     public var description: String { "line \(line): \(error)" }
 }
