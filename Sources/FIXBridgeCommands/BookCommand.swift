@@ -215,9 +215,16 @@ public struct BookInput {
         self.read = read
     }
 
-    /// A capture file read in chunks.
+    /// A capture file read in chunks, resuming after what an earlier load committed.
     public static func capture(_ file: CaptureFile) -> BookInput {
         BookInput(source: file.path, size: file.size, isRereadable: file.isRereadable) { handle, afterChunk in
+            try await file.read(handle, afterChunk: afterChunk)
+        }
+    }
+
+    /// A capture file read whole, keeping no resume offset (a load of part of it).
+    public static func once(_ file: CaptureFile) -> BookInput {
+        BookInput(source: file.path, size: file.size, isRereadable: false) { handle, afterChunk in
             try await file.read(handle, afterChunk: afterChunk)
         }
     }

@@ -189,13 +189,9 @@ public struct ReplayCommand: AsyncParsableCommand {
                 invalid += 1
                 if reported < ReplayCommand.invalidReportedMax {
                     reported += 1
-                    var line = ""
-                    var out = OutputBuffer(fd: nil)
-                    ValidateCommand().report(&out, file: currentFile, offset: message.offset, line: message.line,
-                                             seqNum: failure.seqNum, msgType: failure.msgType, problem: failure.problem)
-                    out.flush()
-                    line = out.collectedText
-                    writeStandardError("invalid, not booked: " + line)
+                    writeStandardError("invalid, not booked: " + MessageChecker.describe(
+                        file: currentFile, offset: message.offset, line: message.line, seqNum: failure.seqNum,
+                        msgType: failure.msgType, problem: failure.problem) + "\n")
                 }
                 return false
             }
@@ -219,7 +215,10 @@ public struct ReplayCommand: AsyncParsableCommand {
             if let fastTemplates {
                 input = try fastInput(path, templates: fastTemplates)
             } else {
-                input = BookInput.capture(try openCapture(path))
+                // A filtered replay books part of the capture: it records no resume offset, so a
+                // later replay with other filters still reads the whole capture (exactly once
+                // holds by session and ExecID either way).
+                input = filter.isEmpty ? BookInput.capture(try openCapture(path)) : BookInput.once(try openCapture(path))
             }
             do {
                 let base = done
@@ -267,7 +266,8 @@ public struct ReplayCommand: AsyncParsableCommand {
             throw ValidationError("cannot read \(path): \(error.localizedDescription)")
         }
         let framing = self.framing
-        return BookInput(source: path, size: Int64(bytes.count), isRereadable: true) { handle, afterChunk in
+        let filter = try self.filter()
+        return BookInput(source: path, size: Int64(bytes.count), isRereadable: filter.isEmpty) { handle, afterChunk in
             var stream = FASTStreamDecoder(templates: templates, framing: framing)
             var message = FASTMessage()
             var fields: [FASTFIXField] = []
@@ -501,6 +501,9 @@ public struct ReplayFilter: Sendable {
     public var types: Set<String>
     public var accounts: Set<String>
     public var senders: Set<String>
+
+    /// True when no filter is given.
+    var isEmpty: Bool { from == nil && until == nil && types.isEmpty && accounts.isEmpty && senders.isEmpty }
 
     /// True when the message passes every filter given. A message without SendingTime(52) (nor
     /// a log time) is left out when a time window is given: it cannot be placed in it.

@@ -132,24 +132,8 @@ public struct ValidateCommand: ParsableCommand {
             out.write(text + "}\n")
             return
         }
-        var text = "\(file):\(line): byte \(offset)"
-        if let seqNum { text += ", MsgSeqNum \(seqNum)" }
-        if let msgType { text += ", MsgType \(msgType)" }
-        switch problem {
-        case .reject(let reject, let tagName, let messageName):
-            if let messageName { text += " (\(messageName))" }
-            text += ": 373=\(reject.reason.rawValue) \(reject.reason.text)"
-            if let tag = reject.refTagID {
-                text += ", tag \(tag)"
-                if let tagName { text += " (\(tagName))" }
-            }
-            if let fieldOffset = reject.offset { text += " at byte \(offset + Int64(fieldOffset))" }
-        case .garbled(let why):
-            text += ": garbled: \(why)"
-        case .noDictionary(let why):
-            text += ": \(why)"
-        }
-        out.write(text + "\n")
+        out.write(MessageChecker.describe(file: file, offset: offset, line: line, seqNum: seqNum, msgType: msgType,
+                                          problem: problem) + "\n")
     }
 }
 
@@ -180,6 +164,28 @@ struct MessageChecker {
         self.locator = locator
         self.options = options
         self.defaultApplVerID = defaultApplVerID
+    }
+
+    /// One line for an invalid message: file, line, byte offset, MsgSeqNum, MsgType, reason and tag.
+    static func describe(file: String, offset: Int64, line: Int, seqNum: Int?, msgType: String?, problem: Problem) -> String {
+        var text = "\(file):\(line): byte \(offset)"
+        if let seqNum { text += ", MsgSeqNum \(seqNum)" }
+        if let msgType { text += ", MsgType \(msgType)" }
+        switch problem {
+        case .reject(let reject, let tagName, let messageName):
+            if let messageName { text += " (\(messageName))" }
+            text += ": 373=\(reject.reason.rawValue) \(reject.reason.text)"
+            if let tag = reject.refTagID {
+                text += ", tag \(tag)"
+                if let tagName { text += " (\(tagName))" }
+            }
+            if let fieldOffset = reject.offset { text += " at byte \(offset + Int64(fieldOffset))" }
+        case .garbled(let why):
+            text += ": garbled: \(why)"
+        case .noDictionary(let why):
+            text += ": \(why)"
+        }
+        return text
     }
 
     /// A new capture: the DefaultApplVerID learnt from the last one's Logon no longer holds.
