@@ -100,7 +100,10 @@ public struct BookLoader {
     /// messages); `progress` gets (bytes read, total bytes if known).
     public mutating func load(_ input: BookInput, progress: ((Int64, Int64?) -> Void)? = nil) async throws {
         let source = input.source
-        let resumeAt = input.isRereadable ? try await store.committedOffset(source: source) : 0
+        var resumeAt = input.isRereadable ? try await store.committedOffset(source: source) : 0
+        // A file shorter than what was committed of it has been replaced (a session log reset):
+        // it is read from the start, and exactly-once by (session, ExecID) keeps that safe.
+        if let size = input.size, size < resumeAt { resumeAt = 0 }
         var batch = BookBatch()
         var batchEvents: [BookEvent] = []
         var events: [BookEvent] = []
@@ -114,7 +117,7 @@ public struct BookLoader {
             self.book = book
             self.summary = summary
         }
-        try await input.read({ event in
+        try await input.read(resumeAt, { event in
             switch event {
             case .error:
                 summary.badStretches += 1
@@ -200,13 +203,13 @@ public struct BookInput {
     public let isRereadable: Bool
     /// True for live inputs: every chunk commits, so nothing waits for a full batch.
     public let commitsEachChunk: Bool
-    /// Calls the first closure for each event and the second after each chunk with the bytes
-    /// read so far.
-    public let read: ((CaptureEvent) throws -> Void, (Int64) async throws -> Void) async throws -> Void
+    /// Reads from a byte offset (a committed one, for rereadable inputs; else 0), calling the
+    /// first closure for each event and the second after each chunk with the position reached.
+    public let read: (Int64, (CaptureEvent) throws -> Void, (Int64) async throws -> Void) async throws -> Void
 
     public init(
         source: String, size: Int64?, isRereadable: Bool, commitsEachChunk: Bool = false,
-        read: @escaping ((CaptureEvent) throws -> Void, (Int64) async throws -> Void) async throws -> Void
+        read: @escaping (Int64, (CaptureEvent) throws -> Void, (Int64) async throws -> Void) async throws -> Void
     ) {
         self.source = source
         self.size = size
@@ -217,15 +220,24 @@ public struct BookInput {
 
     /// A capture file read in chunks, resuming after what an earlier load committed.
     public static func capture(_ file: CaptureFile) -> BookInput {
-        BookInput(source: file.path, size: file.size, isRereadable: file.isRereadable) { handle, afterChunk in
-            try await file.read(handle, afterChunk: afterChunk)
+        BookInput(source: file.path, size: file.size, isRereadable: file.isRereadable) { start, handle, afterChunk in
+            try await file.read(from: start, handle, afterChunk: afterChunk)
         }
     }
 
     /// A capture file read whole, keeping no resume offset (a load of part of it).
     public static func once(_ file: CaptureFile) -> BookInput {
-        BookInput(source: file.path, size: file.size, isRereadable: false) { handle, afterChunk in
+        BookInput(source: file.path, size: file.size, isRereadable: false) { _, handle, afterChunk in
             try await file.read(handle, afterChunk: afterChunk)
+        }
+    }
+
+    /// A file another process is still appending to (a live session's message log): read from
+    /// the committed offset to its current end, where a message still being written waits for
+    /// the next read. Every read commits.
+    public static func tail(_ file: CaptureFile) -> BookInput {
+        BookInput(source: file.path, size: file.size, isRereadable: true, commitsEachChunk: true) { start, handle, afterChunk in
+            try await file.read(from: start, tail: true, handle, afterChunk: afterChunk)
         }
     }
 }

@@ -51,15 +51,22 @@ public struct CaptureFile {
     }
 
     /// Like `read`, with an asynchronous step after each chunk (a commit of what the chunk's
-    /// messages produced, say); `afterChunk` gets the bytes read so far.
+    /// messages produced, say); `afterChunk` gets the position reached (`start` + bytes read).
+    ///
+    /// `start` resumes a regular file at that byte offset (a message boundary an earlier read
+    /// reported). With `tail`, the end of the file is not the end of the capture: a message still
+    /// being written there is left for the next read instead of being reported as damaged.
     public func read(
+        from start: Int64 = 0,
+        tail: Bool = false,
         framer: FIXFramer = FIXFramer(),
         _ handle: (CaptureEvent) throws -> Void,
         afterChunk: (Int64) async throws -> Void
     ) async throws {
-        var chunks = try ChunkReader(file: self, framer: framer)
-        while try chunks.next(handle) { try await afterChunk(chunks.bytesRead) }
-        try await afterChunk(chunks.bytesRead)
+        precondition(start == 0 || isRereadable, "only a regular file can be read from an offset")
+        var chunks = try ChunkReader(file: self, framer: framer, start: start, tail: tail)
+        while try chunks.next(handle) { try await afterChunk(start + chunks.bytesRead) }
+        try await afterChunk(start + chunks.bytesRead)
     }
 
     /// Reads the file one chunk at a time through a `CaptureDecoder`.
@@ -69,13 +76,20 @@ public struct CaptureFile {
         private var decoder: CaptureDecoder
         private let chunk: UnsafeMutableRawBufferPointer
         private var finished = false
+        private let tail: Bool
         private(set) var bytesRead: Int64 = 0
 
-        init(file: CaptureFile, framer: FIXFramer) throws {
+        init(file: CaptureFile, framer: FIXFramer, start: Int64 = 0, tail: Bool = false) throws {
             fd = file.path == "-" ? 0 : open(file.path, O_RDONLY)
             guard fd >= 0 else { throw OpenError(path: file.path, reason: String(cString: strerror(errno))) }
+            if start > 0 && lseek(fd, off_t(start), SEEK_SET) != off_t(start) {
+                let reason = "cannot seek to byte \(start): \(String(cString: strerror(errno)))"
+                close(fd)
+                throw OpenError(path: file.path, reason: reason)
+            }
             path = file.path
-            decoder = CaptureDecoder(framer: framer)
+            self.tail = tail
+            decoder = CaptureDecoder(framer: framer, startingAt: start)
             chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: CaptureFile.chunkBytes, alignment: 16)
         }
 
@@ -96,6 +110,7 @@ public struct CaptureFile {
                 }
                 if n == 0 {
                     finished = true
+                    if tail { return false }
                     decoder.finish()
                     try decoder.drain(handle)
                     return false

@@ -9,7 +9,7 @@ public struct FIXBridgeCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             ShowCommand.self, ValidateCommand.self, FASTCommand.self, SessionCommand.self, VenueCommand.self,
-            BookCommand.self, ReplayCommand.self, ReconcileCommand.self, BreaksCommand.self, CRMCommand.self,
+            BookCommand.self, ReplayCommand.self, RunCommand.self, ReconcileCommand.self, BreaksCommand.self, CRMCommand.self,
         ]
     )
 

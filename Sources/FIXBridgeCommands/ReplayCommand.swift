@@ -267,7 +267,7 @@ public struct ReplayCommand: AsyncParsableCommand {
         }
         let framing = self.framing
         let filter = try self.filter()
-        return BookInput(source: path, size: Int64(bytes.count), isRereadable: filter.isEmpty) { handle, afterChunk in
+        return BookInput(source: path, size: Int64(bytes.count), isRereadable: filter.isEmpty) { _, handle, afterChunk in
             var stream = FASTStreamDecoder(templates: templates, framing: framing)
             var message = FASTMessage()
             var fields: [FASTFIXField] = []

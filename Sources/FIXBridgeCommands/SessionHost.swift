@@ -31,6 +31,8 @@ enum SessionSettingsFile {
 struct SessionHost {
     let group: EventLoopGroup
     let eventLog: @Sendable (String) -> Void
+    /// Told of every message in ("in") and out ("out") of each session (metrics).
+    var messageObserver: (@Sendable (FIXSessionID, String) -> Void)? = nil
 
     /// Loads a dictionary file, or the shipped one for the session's version.
     static func dictionary(_ path: String?, fallback file: String) throws -> FIXDictionary {
@@ -105,7 +107,8 @@ struct SessionHost {
                 events(line)
                 log?.event(line, at: WallClock.now())
             },
-            messageLog: { direction, bytes in
+            messageLog: { [messageObserver] direction, bytes in
+                messageObserver?(config.id, direction)
                 if direction == "in" { log?.incoming(bytes, at: WallClock.now()) } else { log?.outgoing(bytes, at: WallClock.now()) }
             })
     }

@@ -370,6 +370,8 @@ fileprivate enum SettingsKeys {
         "SocketUseSSL", "SSLProtocol", "SSLCipherSuite", "ServerCertificateFile", "ServerCertificateKeyFile",
         "ClientCertificateFile", "ClientCertificateKeyFile", "CertificationAuthoritiesFile",
         "CertificateVerifyLevel",
+        // FIXBridge's own, read by `fixbridge run` (the daemon).
+        "BackOfficeDB", "MetricsAddress", "MetricsPort", "CRMWebhookURL", "CRMWebhookSecret", "CRMDestination",
     ]
 
     /// QuickFIX settings that FIXBridge knows but does not carry out (a warning says so).

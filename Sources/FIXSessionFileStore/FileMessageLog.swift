@@ -42,6 +42,11 @@ public final class FileMessageLog: Sendable {
     /// How many lines could not be written.
     public var failureCount: Int { failures.withLock { $0.count } }
 
+    /// The path of the messages log of `sessionID` in `directory` (for readers of the log).
+    public static func messagesPath(directory: String, sessionID: FIXSessionID) -> String {
+        (directory.isEmpty ? "." : directory) + "/" + quickFIXFileStem(sessionID) + ".messages.current.log"
+    }
+
     /// Opens (creating when absent, with its parents) the logs of `sessionID` in `directory`.
     public init(directory: String, sessionID: FIXSessionID, syncEveryLine: Bool = false) throws {
         let folder = directory.isEmpty ? "." : directory

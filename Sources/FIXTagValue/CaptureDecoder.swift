@@ -78,6 +78,13 @@ public struct CaptureDecoder: Sendable {
         self.framer = framer
     }
 
+    /// A decoder for a capture read from `offset` on (a resumed or tailed file): offsets it
+    /// reports are absolute; lines count from 1 at `offset`.
+    public init(framer: FIXFramer = FIXFramer(), startingAt offset: Int64) {
+        self.framer = framer
+        self.baseOffset = offset
+    }
+
     /// Bytes held but not yet decoded.
     public var pendingBytes: Int { storage.count - head }
 
