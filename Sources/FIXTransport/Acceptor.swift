@@ -126,6 +126,11 @@ final class AcceptorConnectionHandler: ChannelInboundHandler {
         context.fireChannelReadComplete()
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        runtime?.writabilityChanged(context.channel)
+        context.fireChannelWritabilityChanged()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         runtime?.unbind(context.channel)
         runtime = nil

@@ -124,6 +124,11 @@ final class InitiatorConnectionHandler: ChannelInboundHandler {
         context.fireChannelReadComplete()
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        runtime.writabilityChanged(context.channel)
+        context.fireChannelWritabilityChanged()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         runtime.unbind(context.channel)
         context.fireChannelInactive()

@@ -20,6 +20,13 @@ extension FIXApplication {
     public func onNotice(_ notice: SessionNotice, session: FIXSessionRuntime) {}
 }
 
+/// An application message that could not be sent, naming the session and why.
+public struct FIXSessionSendError: Error, CustomStringConvertible, Sendable {
+    public let session: FIXSessionID
+    public let reason: String
+    public var description: String { "\(session): cannot send: \(reason)" }
+}
+
 /// One configured session with its store, bound to at most one connection at a time. It runs
 /// the `FIXSession` state machine and carries out its actions: the single place where session
 /// decisions meet sockets, timers and files.
@@ -37,6 +44,10 @@ public final class FIXSessionRuntime: @unchecked Sendable {
     private let store: MessageStore
     private var channel: Channel?
     private var timer: Scheduled<Void>?
+    /// Senders waiting for the connection to take more (`send(…) async`).
+    private var writableWaiters: [CheckedContinuation<Void, Never>] = []
+    /// True while the application asked for no more input (`setReading(false)`).
+    private var readingPaused = false
 
     public init(session: FIXSession, store: MessageStore, application: FIXApplication,
                 eventLog: @escaping @Sendable (String) -> Void = { _ in },
@@ -74,6 +85,7 @@ public final class FIXSessionRuntime: @unchecked Sendable {
             return actions
         }
         guard let actions else { return false }
+        if lock.withLock({ readingPaused }) { channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in } }
         run(actions, on: channel)
         return true
     }
@@ -90,6 +102,56 @@ public final class FIXSessionRuntime: @unchecked Sendable {
             return actions
         }
         if let actions { run(actions, on: channel) }
+        resumeWriters()
+    }
+
+    /// The connection's writability changed: senders waiting for room go on.
+    func writabilityChanged(_ channel: Channel) {
+        if channel.isWritable { resumeWriters() }
+    }
+
+    private func resumeWriters() {
+        let waiters: [CheckedContinuation<Void, Never>] = lock.withLock {
+            defer { writableWaiters = [] }
+            return writableWaiters
+        }
+        for w in waiters { w.resume() }
+    }
+
+    /// Stops (false) or resumes (true) reading from the connection: an application that cannot
+    /// keep up slows the counterparty down through TCP instead of buffering without bound. The
+    /// choice holds for later connections too.
+    public func setReading(_ reading: Bool) {
+        let bound: Channel? = lock.withLock {
+            readingPaused = !reading
+            return channel
+        }
+        guard let bound else { return }
+        bound.setOption(ChannelOptions.autoRead, value: reading).whenSuccess {
+            if reading { bound.read() }
+        }
+    }
+
+    /// Sends an application message like `send(msgType:extraHeader:body:)`, first waiting while
+    /// the connection's outbound buffer is above its high watermark (SwiftNIO's writability), so
+    /// a fast producer cannot queue without bound. Throws `FIXSessionSendError` when the session
+    /// is not logged on.
+    public func send(_ msgType: String, extraHeader: [(Int, [UInt8])] = [], body: (inout FIXWriter) -> Void) async throws {
+        while true {
+            guard isLoggedOn else { throw FIXSessionSendError(session: id, reason: "not logged on") }
+            try Task.checkCancellation()
+            let writable: Bool = lock.withLock { channel?.isWritable ?? true }
+            if writable { break }
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let now: Bool = lock.withLock {
+                    if channel?.isWritable ?? true { return true }
+                    writableWaiters.append(c)
+                    return false
+                }
+                if now { c.resume() }
+            }
+        }
+        sendNow(msgType: msgType, extraHeader: extraHeader, body: body)
     }
 
     func received(_ buffer: ByteBuffer, on channel: Channel) {
@@ -115,6 +177,10 @@ public final class FIXSessionRuntime: @unchecked Sendable {
     /// Sends an application message; the session writes the standard header (plus any
     /// `extraHeader` fields, e.g. PossResend(97)) and `body` appends the body.
     public func send(msgType: String, extraHeader: [(Int, [UInt8])] = [], body: (inout FIXWriter) -> Void) {
+        sendNow(msgType: msgType, extraHeader: extraHeader, body: body)
+    }
+
+    private func sendNow(msgType: String, extraHeader: [(Int, [UInt8])], body: (inout FIXWriter) -> Void) {
         var bound: Channel?
         let actions: [SessionAction] = lock.withLock {
             var actions: [SessionAction] = []

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# End-to-end replay benchmark: a capture of MESSAGES messages (the shared corpus generator) replayed
+# through validation -> book -> CRM into a fresh SQLite database with durable commits, every FIX
+# account mapped to a client so that CRM activity is written. Baselines in the same run: the same
+# capture through `fixbridge validate` alone (read + parse + validate, no book), and through the
+# book in memory (`book load --dry-run`). Median of RUNS runs; peak memory from /usr/bin/time.
+#
+#   tools/bench/replay-bench.sh FIXBRIDGE_RELEASE_BINARY [MESSAGES] [RUNS]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+fixbridge=${1:?usage: replay-bench.sh FIXBRIDGE_BINARY [MESSAGES] [RUNS]}
+messages=${2:-1000000}
+runs=${3:-3}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+python3 "$root/../shared/bench/gen_fix_corpus.py" --count "$messages" --seed 42 --version 4.4 -o "$work/corpus.fix"
+# One client per FIX account of the corpus, KYC verified, so every fill is client activity.
+python3 - "$work" <<'PY'
+import re, sys
+w = sys.argv[1]
+accounts = sorted(set(re.findall(rb'\x011=([^\x01]+)\x01', open(w + '/corpus.fix', 'rb').read())))
+with open(w + '/clients.csv', 'w') as f:
+    f.write('id,name,kyc_status,kyc_expiry,accounts\n')
+    for i, a in enumerate(accounts):
+        f.write(f'C-{i:05d},Client {i},verified,2099-12-31,{a.decode()}\n')
+PY
+echo "corpus: $messages messages, $(du -m "$work/corpus.fix" | cut -f1) MB, $(($(wc -l < "$work/clients.csv") - 1)) client accounts"
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+measure() {  # command...; prints "seconds peak_kb"
+  { /usr/bin/time -f "TIME %e %M" "$@" >/dev/null 2>"$work/err"; } 2>&1 || true
+  grep '^TIME' "$work/err" | tail -1 | awk '{print $2, $3}'
+}
+
+declare -A secs mems
+for i in $(seq 1 "$runs"); do
+  rm -f "$work"/r.sqlite*
+  "$fixbridge" crm import --db "sqlite:$work/r.sqlite" "$work/clients.csv" >/dev/null
+  read -r s m < <(measure "$fixbridge" replay --quiet --db "sqlite:$work/r.sqlite" "$work/corpus.fix")
+  secs[replay]+="$s "; mems[replay]+="$m "
+  read -r s m < <(measure "$fixbridge" validate "$work/corpus.fix")
+  secs[validate]+="$s "; mems[validate]+="$m "
+  rm -f "$work"/d.sqlite*
+  read -r s m < <(measure "$fixbridge" book load --quiet --dry-run --db "sqlite:$work/d.sqlite" "$work/corpus.fix")
+  secs[dry]+="$s "; mems[dry]+="$m "
+done
+"$fixbridge" replay --quiet --db "sqlite:$work/r.sqlite" "$work/corpus.fix" 2>/dev/null | head -1 >/dev/null || true
+printf '%-42s %10s %14s %12s\n' "case (median of $runs)" "seconds" "messages/s" "peak MB"
+for k in replay validate dry; do
+  s=$(echo ${secs[$k]} | tr ' ' '\n' | median)
+  m=$(echo ${mems[$k]} | tr ' ' '\n' | median)
+  label=$k
+  case $k in
+    replay) label="replay: validation+book+CRM, SQLite";;
+    validate) label="baseline: validate only";;
+    dry) label="baseline: book in memory (--dry-run)";;
+  esac
+  printf '%-42s %10s %14s %12s\n' "$label" "$s" "$(awk -v n="$messages" -v s="$s" 'BEGIN{printf "%d", n/s}')" "$((m / 1024))"
+done
