@@ -358,12 +358,7 @@ public struct ReplayCommand: AsyncParsableCommand {
         var initiator: FIXInitiator?
         var servers: [Channel] = []
         if setup.configuration.connectionType == .initiator {
-            guard !setup.endpoint.connectAddresses.isEmpty else {
-                throw CommandError("\(setup.configuration.id): initiator without SocketConnectHost/SocketConnectPort")
-            }
-            let i = FIXInitiator(runtime: runtime, endpoints: setup.endpoint.connectAddresses.map { ($0.host, $0.port) },
-                                 reconnectIntervalSeconds: setup.endpoint.reconnectIntervalSeconds,
-                                 tls: try tlsConfiguration(setup, server: false))
+            let i = try SessionHost.makeInitiator(setup, runtime: runtime)
             i.start(group: MultiThreadedEventLoopGroup.singleton)
             initiator = i
         } else {

@@ -172,13 +172,7 @@ final class RunDaemon: @unchecked Sendable {
             logs.append((setup.configuration.id,
                          FileMessageLog.messagesPath(directory: setup.endpoint.fileLogPath!, sessionID: setup.configuration.id)))
             if setup.configuration.connectionType == .initiator {
-                guard !setup.endpoint.connectAddresses.isEmpty else {
-                    throw CommandError("\(setup.configuration.id): initiator without SocketConnectHost/SocketConnectPort")
-                }
-                let initiator = FIXInitiator(runtime: runtime, endpoints: setup.endpoint.connectAddresses.map { ($0.host, $0.port) },
-                                             reconnectIntervalSeconds: setup.endpoint.reconnectIntervalSeconds,
-                                             tls: try tlsConfiguration(setup, server: false))
-                initiators.append(initiator)
+                initiators.append(try SessionHost.makeInitiator(setup, runtime: runtime))
             } else {
                 acceptorRuntimes.append((setup, runtime))
             }

@@ -50,12 +50,7 @@ public struct SessionCommand: AsyncParsableCommand {
             let application: FIXApplication = sender ?? LoggingApplication(verbose: verbose)
             let runtime = try host.makeRuntime(setup, application: application)
             if setup.configuration.connectionType == .initiator {
-                guard !setup.endpoint.connectAddresses.isEmpty else {
-                    throw CommandError("\(setup.configuration.id): initiator without SocketConnectHost/SocketConnectPort")
-                }
-                let initiator = FIXInitiator(runtime: runtime, endpoints: setup.endpoint.connectAddresses.map { ($0.host, $0.port) },
-                                             reconnectIntervalSeconds: setup.endpoint.reconnectIntervalSeconds,
-                                             tls: try tlsConfiguration(setup, server: false))
+                let initiator = try SessionHost.makeInitiator(setup, runtime: runtime)
                 initiator.start(group: group)
                 initiators.append(initiator)
             } else {

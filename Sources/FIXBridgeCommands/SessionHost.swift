@@ -57,6 +57,17 @@ struct SessionHost {
         }
     }
 
+    /// The initiator of an initiator session (failover addresses, reconnect interval, TLS); not
+    /// started.
+    static func makeInitiator(_ setup: QuickFIXSettings.Session, runtime: FIXSessionRuntime) throws -> FIXInitiator {
+        guard !setup.endpoint.connectAddresses.isEmpty else {
+            throw CommandError("\(setup.configuration.id): initiator without SocketConnectHost/SocketConnectPort")
+        }
+        return FIXInitiator(runtime: runtime, endpoints: setup.endpoint.connectAddresses.map { ($0.host, $0.port) },
+                            reconnectIntervalSeconds: setup.endpoint.reconnectIntervalSeconds,
+                            tls: try tlsConfiguration(setup, server: false))
+    }
+
     func makeRuntime(_ setup: QuickFIXSettings.Session, application: FIXApplication) throws -> FIXSessionRuntime {
         let config = setup.configuration
         let endpoint = setup.endpoint
