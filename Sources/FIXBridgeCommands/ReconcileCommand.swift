@@ -178,7 +178,12 @@ public struct ReconcileCommand: AsyncParsableCommand {
             if source.hasTrades {
                 reconciler.reserveCapacity(bookTrades: bookTrades.count, externalTrades: source.trades.count)
                 for t in bookTrades { reconciler.add(t) }
-                for t in source.trades { reconciler.add(t) }
+                // A FIX source names FIX accounts: map them as the book maps its own fills.
+                if source.fixAccounts && !accounts.isEmpty {
+                    for t in source.trades { reconciler.add(t.mappingAccount(through: accounts)) }
+                } else {
+                    for t in source.trades { reconciler.add(t) }
+                }
             }
             if source.hasPositions {
                 for p in book.positions { reconciler.add(bookPosition: p) }
@@ -245,8 +250,8 @@ public struct ReconcileCommand: AsyncParsableCommand {
         let report: String?
         switch format {
         case .table: report = nil
-        case .csv: report = BreakReports.csv(outcome.cases.map(\.latest))
-        case .json: report = BreakReports.json(outcome.cases.map(\.latest))
+        case .csv: report = BreakReports.csv(cases: outcome.cases, asOf: businessDate, calendar: calendar)
+        case .json: report = BreakReports.json(cases: outcome.cases, asOf: businessDate, calendar: calendar)
         case .html: report = BreakReports.html(cases: outcome.cases, asOf: businessDate, title: title, calendar: calendar)
         }
         guard let report else {
@@ -281,6 +286,8 @@ public struct ReconcileCommand: AsyncParsableCommand {
         var hasTrades = false
         var hasPositions = false
         var hasCash = false
+        /// The trades carry FIX Account(1) values, which go through the book's account map.
+        var fixAccounts = false
         var trades: [ExternalTrade] = []
         var positions: [ExternalPosition] = []
         var cash: [ExternalCash] = []
@@ -336,7 +343,7 @@ public struct ReconcileCommand: AsyncParsableCommand {
 
     private func readDropCopy() throws -> OutsideSource {
         var reader = DropCopyReader(requireCopyFlag: requireCopyFlag, defaultCurrency: currency)
-        var source = OutsideSource(name: "drop-copy", files: dropCopies, hasTrades: true)
+        var source = OutsideSource(name: "drop-copy", files: dropCopies, hasTrades: true, fixAccounts: true)
         for path in dropCopies {
             source.issues += try Self.readCapture(path) { message, position in reader.add(message, source: position) }
         }
@@ -348,7 +355,7 @@ public struct ReconcileCommand: AsyncParsableCommand {
 
     private func readTradeCapture() throws -> OutsideSource {
         var reader = TradeCaptureReader(defaultCurrency: currency)
-        var source = OutsideSource(name: "trade-capture", files: tradeCaptures, hasTrades: true)
+        var source = OutsideSource(name: "trade-capture", files: tradeCaptures, hasTrades: true, fixAccounts: true)
         for path in tradeCaptures {
             source.issues += try Self.readCapture(path) { message, position in reader.add(message, source: position) }
         }
@@ -549,27 +556,26 @@ public struct BreaksListCommand: AsyncParsableCommand {
             guard let c = BreakCode(number: code) else { throw ValidationError("--code \(code): not a break code (1-11)") }
             filter.code = c
         }
-        let rendered = try await withBreakStore(store) { try await Self.listing($0.list(filter)).render(format) }
+        // Ages are as of --date, else as of today (UTC).
+        let asOf = filter.date ?? currentTimestamp().date
+        let rendered = try await withBreakStore(store) { try await Self.listing($0.list(filter), asOf: asOf).render(format) }
         var buffer = OutputBuffer()
         buffer.write(rendered)
         buffer.flush()
     }
 
-    static func listing(_ breaks: [StoredBreak]) -> Listing {
+    /// Ages count business days from first seen to `asOf` (weekends left out).
+    static func listing(_ breaks: [StoredBreak], asOf: FIXDate) -> Listing {
         var listing = Listing(columns: ["id", "code", "type", "source", "date", "first_seen", "last_seen", "state",
-                                        "assignee", "account", "instrument", "qty_diff", "amount_diff", "detail"],
-                              numeric: ["code", "qty_diff", "amount_diff"])
+                                        "assignee", "age", "account", "instrument", "qty_diff", "amount_diff",
+                                        "detail"],
+                              numeric: ["code", "age", "qty_diff", "amount_diff"])
         for s in breaks {
             let c = s.breakCase
             let b = c.latest
-            var assignee: String?
-            switch c.state {
-            case .assigned(let who): assignee = who
-            case .pendingApproval(_, _, .assigned(let who)): assignee = who
-            default: assignee = nil
-            }
             listing.add([b.id, String(b.code.number), b.code.name, b.source, b.businessDate.description,
-                         c.firstSeen.description, c.lastSeen.description, stateWord(c.state), assignee, b.account,
+                         c.firstSeen.description, c.lastSeen.description, stateWord(c.state),
+                         BreakReports.assignee(c.state), String(c.age(asOf: asOf)), b.account,
                          b.instrument ?? b.currency, b.quantityDifference.description, b.amountDifference.description,
                          b.detail])
         }
@@ -782,15 +788,7 @@ func withBreakStore<T>(_ options: StoreOptions, _ body: (BreakStore) async throw
     }
 }
 
-func stateWord(_ s: BreakState) -> String {
-    switch s {
-    case .open: return "open"
-    case .assigned: return "assigned"
-    case .pendingApproval: return "pending"
-    case .resolved: return "resolved"
-    case .forceClosed: return "closed"
-    }
-}
+func stateWord(_ s: BreakState) -> String { BreakReports.stateWord(s) }
 
 func stateDetail(_ s: BreakState) -> String {
     switch s {

@@ -51,6 +51,24 @@ public struct ExternalTrade: Hashable, Sendable {
     }
 }
 
+extension ExternalTrade {
+    /// The trade with its account replaced by the client account `accounts` (FIX Account(1) →
+    /// client account, the book's account map) gives it. A FIX source reports the account the
+    /// order was sent under, as the book's execution reports do, so both sides are mapped the
+    /// same way before they are compared. An account the map does not list is left as it is;
+    /// with the map's client accounts as `knownAccounts` it becomes an unknown-account break.
+    ///
+    /// ```swift
+    /// let t = dropCopyTrade.mappingAccount(through: ["ACC70049": "CLIENT-7"])   // t.account == "CLIENT-7"
+    /// ```
+    public func mappingAccount(through accounts: [String: String]) -> ExternalTrade {
+        guard let client = accounts[account] else { return self }
+        var mapped = self
+        mapped.account = client
+        return mapped
+    }
+}
+
 /// One trade as the book holds it, reduced to what reconciliation compares. Build it from a
 /// `Fill` with `BookTrade(fill:orderID:)`, or directly when the book comes from a store.
 public struct BookTrade: Hashable, Sendable {

@@ -53,20 +53,59 @@ public enum BreakReports {
 
     // MARK: CSV
 
+    static let csvColumns = "id,code,code_name,source,business_date,account,instrument,currency,quantity_difference,"
+        + "amount_difference,book_records,external_records,detail"
+    static let csvCaseColumns = ",state,assignee,age_business_days,first_seen,last_seen"
+
     /// One line per break, RFC 4180 quoting, with the records of each side joined by spaces.
     public static func csv(_ breaks: [Break]) -> String {
-        var out = "id,code,code_name,source,business_date,account,instrument,currency,quantity_difference,"
-            + "amount_difference,book_records,external_records,detail\n"
-        for b in breaks {
-            let fields = [
-                b.id, String(b.code.number), b.code.name, b.source, b.businessDate.description, b.account ?? "",
-                b.instrument ?? "", b.currency ?? "", b.quantityDifference.description,
-                b.amountDifference.description, b.book.map(recordText).joined(separator: " "),
-                b.external.map(recordText).joined(separator: " "), b.detail,
+        var out = csvColumns + "\n"
+        for b in breaks { out += csvFields(b).map(csvField).joined(separator: ",") + "\n" }
+        return out
+    }
+
+    /// One line per stored break, as `csv(_:)` plus its lifecycle: state (`open`, `assigned`,
+    /// `pending`, `resolved`, `closed`), assignee (empty when nobody holds it), age in business
+    /// days from first seen to `asOf`, and the first- and last-seen dates.
+    public static func csv(cases: [BreakCase], asOf: FIXDate, calendar: BusinessCalendar = BusinessCalendar()) -> String {
+        var out = csvColumns + csvCaseColumns + "\n"
+        for c in cases {
+            let fields = csvFields(c.latest) + [
+                stateWord(c.state), assignee(c.state) ?? "", String(c.age(asOf: asOf, calendar: calendar)),
+                c.firstSeen.description, c.lastSeen.description,
             ]
             out += fields.map(csvField).joined(separator: ",") + "\n"
         }
         return out
+    }
+
+    private static func csvFields(_ b: Break) -> [String] {
+        [
+            b.id, String(b.code.number), b.code.name, b.source, b.businessDate.description, b.account ?? "",
+            b.instrument ?? "", b.currency ?? "", b.quantityDifference.description,
+            b.amountDifference.description, b.book.map(recordText).joined(separator: " "),
+            b.external.map(recordText).joined(separator: " "), b.detail,
+        ]
+    }
+
+    /// The lifecycle state in one word: `open`, `assigned`, `pending`, `resolved` or `closed`.
+    public static func stateWord(_ s: BreakState) -> String {
+        switch s {
+        case .open: return "open"
+        case .assigned: return "assigned"
+        case .pendingApproval: return "pending"
+        case .resolved: return "resolved"
+        case .forceClosed: return "closed"
+        }
+    }
+
+    /// Who holds the break: its assignee, also while a request on an assigned break awaits
+    /// approval; nil otherwise.
+    public static func assignee(_ s: BreakState) -> String? {
+        switch s {
+        case .assigned(let who), .pendingApproval(_, _, .assigned(let who)): return who
+        default: return nil
+        }
     }
 
     static func recordText(_ r: BreakRecord) -> String {
@@ -93,18 +132,37 @@ public enum BreakReports {
     public static func json(_ breaks: [Break]) -> String {
         var out = "[\n"
         for (n, b) in breaks.enumerated() {
-            out += "  {\"id\":\(q(b.id)),\"code\":\(b.code.number),\"codeName\":\(q(b.code.name)),"
-            out += "\"source\":\(q(b.source)),\"businessDate\":\(q(b.businessDate.description)),"
-            out += "\"account\":\(b.account.map(q) ?? "null"),\"instrument\":\(b.instrument.map(q) ?? "null"),"
-            out += "\"currency\":\(b.currency.map(q) ?? "null"),"
-            out += "\"quantityDifference\":\(q(b.quantityDifference.description)),"
-            out += "\"amountDifference\":\(q(b.amountDifference.description)),"
-            out += "\"book\":[\(b.book.map(recordJSON).joined(separator: ","))],"
-            out += "\"external\":[\(b.external.map(recordJSON).joined(separator: ","))],"
-            out += "\"detail\":\(q(b.detail))}"
+            out += "  {" + jsonFields(b) + "}"
             out += n + 1 < breaks.count ? ",\n" : "\n"
         }
         return out + "]\n"
+    }
+
+    /// A JSON array of stored breaks, as `json(_:)` plus `state`, `assignee` (null when nobody
+    /// holds it), `ageBusinessDays` (first seen to `asOf`), `firstSeen` and `lastSeen`.
+    public static func json(cases: [BreakCase], asOf: FIXDate, calendar: BusinessCalendar = BusinessCalendar()) -> String {
+        var out = "[\n"
+        for (n, c) in cases.enumerated() {
+            out += "  {" + jsonFields(c.latest)
+            out += ",\"state\":\(q(stateWord(c.state))),\"assignee\":\(assignee(c.state).map(q) ?? "null"),"
+            out += "\"ageBusinessDays\":\(c.age(asOf: asOf, calendar: calendar)),"
+            out += "\"firstSeen\":\(q(c.firstSeen.description)),\"lastSeen\":\(q(c.lastSeen.description))}"
+            out += n + 1 < cases.count ? ",\n" : "\n"
+        }
+        return out + "]\n"
+    }
+
+    private static func jsonFields(_ b: Break) -> String {
+        var out = "\"id\":\(q(b.id)),\"code\":\(b.code.number),\"codeName\":\(q(b.code.name)),"
+        out += "\"source\":\(q(b.source)),\"businessDate\":\(q(b.businessDate.description)),"
+        out += "\"account\":\(b.account.map(q) ?? "null"),\"instrument\":\(b.instrument.map(q) ?? "null"),"
+        out += "\"currency\":\(b.currency.map(q) ?? "null"),"
+        out += "\"quantityDifference\":\(q(b.quantityDifference.description)),"
+        out += "\"amountDifference\":\(q(b.amountDifference.description)),"
+        out += "\"book\":[\(b.book.map(recordJSON).joined(separator: ","))],"
+        out += "\"external\":[\(b.external.map(recordJSON).joined(separator: ","))],"
+        out += "\"detail\":\(q(b.detail))"
+        return out
     }
 
     private static func recordJSON(_ r: BreakRecord) -> String {
@@ -201,7 +259,7 @@ public enum BreakReports {
 
     private static func table(_ cases: [BreakCase], asOf: FIXDate, calendar: BusinessCalendar) -> String {
         var out = "<table><tr><th>Id</th><th>Type</th><th>Account</th><th>Instrument</th><th>Qty diff</th>"
-            + "<th>Amount diff</th><th>Age</th><th>State</th><th>Book</th><th>Reported</th><th>Detail</th></tr>"
+            + "<th>Amount diff</th><th>Age</th><th>State</th><th>Assignee</th><th>Book</th><th>Reported</th><th>Detail</th></tr>"
         for c in cases {
             let b = c.latest
             out += "<tr><td><code>\(e(b.id))</code></td><td><span class=\"code\">\(b.code.number) \(e(b.code.name))</span></td>"
@@ -209,6 +267,7 @@ public enum BreakReports {
             out += "<td class=\"n \(cls(b.quantityDifference))\">\(e(b.quantityDifference.description))</td>"
             out += "<td class=\"n \(cls(b.amountDifference))\">\(e(b.amountDifference.rounded(scale: 2).description))</td>"
             out += "<td class=\"n\">\(c.age(asOf: asOf, calendar: calendar))</td><td>\(e(stateText(c.state)))</td>"
+            out += "<td>\(e(assignee(c.state) ?? "–"))</td>"
             out += "<td class=\"small\">\(b.book.prefix(5).map { e(recordText($0)) }.joined(separator: "<br>"))</td>"
             out += "<td class=\"small\">\(b.external.prefix(5).map { e(recordText($0)) }.joined(separator: "<br>"))</td>"
             out += "<td>\(e(b.detail))</td></tr>"
@@ -224,10 +283,11 @@ public enum BreakReports {
 
     private static func cls(_ d: FIXDecimal) -> String { d.mantissa < 0 ? "neg" : d.mantissa > 0 ? "pos" : "" }
 
+    /// The state word with the request or reason behind it; the assignee has its own column.
     static func stateText(_ s: BreakState) -> String {
         switch s {
         case .open: return "open"
-        case .assigned(let who): return "assigned to \(who)"
+        case .assigned: return "assigned"
         case .pendingApproval(let r, let by, _):
             switch r {
             case .resolve: return "resolve requested by \(by)"

@@ -108,63 +108,102 @@ struct FNV1a64 {
 }
 
 /// Strings that repeat across records (accounts, instruments, currencies) interned once to dense
-/// `Int32` ids; joins then hash and compare integers. An open-addressing table keyed by the
-/// FNV-1a hash of the bytes, checked by string equality, costs one hash and usually one compare.
+/// `Int32` ids; joins then hash and compare integers.
+///
+/// An open-addressing table keyed by the FNV-1a hash of the bytes. Each slot holds the string's
+/// first 16 UTF-8 bytes, its length, part of the hash and its id, so one slot load answers most
+/// lookups: a string of up to 16 bytes (nearly every account, instrument and currency) is
+/// compared inside the slot, and only a longer one is compared with the stored `String`. With
+/// tens of thousands of accounts the table outgrows the cache, and the second load, of the
+/// stored string, was a second cache miss on every line read.
 struct Interner: Sendable {
     private(set) var strings: [String] = []
-    /// Each slot holds the hash's high 32 bits and id + 1 (0 = empty), so one load answers
-    /// "not here" and strings are compared only when the tags agree.
-    private var slots = [UInt64](repeating: 0, count: 1024)
+    /// Three words a slot: bytes 0..<8, bytes 8..<16 (little-endian, zero-padded), and
+    /// hash tag (24 bits) << 40 | length (8 bits, 255 for 255 or more) << 32 | id + 1 (0 = empty).
+    private var slots = [UInt64](repeating: 0, count: 3 * 1024)
+    private var mask = 1023
+
+    private static let inlineBytes = 16
+
+    /// The hash, the two inline words and the length byte of `bytes`.
+    @inline(__always)
+    private static func digest(_ bytes: UnsafeBufferPointer<UInt8>) -> (hash: UInt64, w0: UInt64, w1: UInt64, meta: UInt64) {
+        var h = FNV1a64.offsetBasis
+        var w0: UInt64 = 0, w1: UInt64 = 0
+        for i in 0..<bytes.count {
+            let b = bytes[i]
+            h = (h ^ UInt64(b)) &* FNV1a64.prime
+            if i < 8 {
+                w0 |= UInt64(b) << UInt64(8 * i)
+            } else if i < 16 {
+                w1 |= UInt64(b) << UInt64(8 * (i - 8))
+            }
+        }
+        let length = UInt64(min(bytes.count, 255))
+        return (h, w0, w1, (h >> 40) << 40 | length << 32)
+    }
 
     @inline(__always)
-    private static func slotValue(_ h: UInt64, _ id: Int32) -> UInt64 { (h & 0xffff_ffff_0000_0000) | UInt64(id + 1) }
+    private static func withBytes<T>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
+        if let r = text.utf8.withContiguousStorageIfAvailable(body) { return r }
+        var copy = text
+        return copy.withUTF8(body)
+    }
 
-    mutating func intern(_ text: String) -> Int32 {
-        let h = FNV1a64.hash(text)
-        let tag = h & 0xffff_ffff_0000_0000
-        var mask = slots.count - 1
-        var i = Int(truncatingIfNeeded: mix64(h)) & mask
+    /// The slot holding `text`, or the empty slot where it would go.
+    @inline(__always)
+    private func find(_ text: String, hash: UInt64, w0: UInt64, w1: UInt64, meta: UInt64, count: Int) -> Int {
+        var i = Int(truncatingIfNeeded: mix64(hash)) & mask
         while true {
-            let v = slots[i]
-            if v == 0 { break }
-            if v & 0xffff_ffff_0000_0000 == tag {
-                let id = Int32(truncatingIfNeeded: v & 0xffff_ffff) - 1
-                if strings[Int(id)] == text { return id }
+            let m = slots[3 * i + 2]
+            if m == 0 { return i }
+            if m & 0xffff_ffff_0000_0000 == meta && slots[3 * i] == w0 && slots[3 * i + 1] == w1
+                && (count <= Interner.inlineBytes || strings[Int(m & 0xffff_ffff) - 1] == text) {
+                return i
             }
             i = (i + 1) & mask
         }
+    }
+
+    mutating func intern(_ text: String) -> Int32 {
+        let (h, w0, w1, meta, count) = Interner.withBytes(text) { b in
+            let d = Interner.digest(b)
+            return (d.hash, d.w0, d.w1, d.meta, b.count)
+        }
+        let i = find(text, hash: h, w0: w0, w1: w1, meta: meta, count: count)
+        let m = slots[3 * i + 2]
+        if m != 0 { return Int32(truncatingIfNeeded: m & 0xffff_ffff) - 1 }
         let id = Int32(strings.count)
         strings.append(text)
-        slots[i] = Interner.slotValue(h, id)
-        if strings.count * 2 > slots.count {
-            let old = slots
-            slots = [UInt64](repeating: 0, count: slots.count * 2)
-            mask = slots.count - 1
-            for v in old where v != 0 {
-                let id = Int(v & 0xffff_ffff) - 1
-                let hash = FNV1a64.hash(strings[id])
-                var j = Int(truncatingIfNeeded: mix64(hash)) & mask
-                while slots[j] != 0 { j = (j + 1) & mask }
-                slots[j] = v
-            }
-        }
+        slots[3 * i] = w0
+        slots[3 * i + 1] = w1
+        slots[3 * i + 2] = meta | UInt64(id + 1)
+        if strings.count * 2 > mask + 1 { grow() }
         return id
     }
 
-    func lookup(_ text: String) -> Int32? {
-        let h = FNV1a64.hash(text)
-        let tag = h & 0xffff_ffff_0000_0000
-        let mask = slots.count - 1
-        var i = Int(truncatingIfNeeded: mix64(h)) & mask
-        while slots[i] != 0 {
-            let v = slots[i]
-            if v & 0xffff_ffff_0000_0000 == tag {
-                let id = Int32(truncatingIfNeeded: v & 0xffff_ffff) - 1
-                if strings[Int(id)] == text { return id }
-            }
-            i = (i + 1) & mask
+    private mutating func grow() {
+        let old = slots
+        slots = [UInt64](repeating: 0, count: old.count * 2)
+        mask = slots.count / 3 - 1
+        for k in stride(from: 0, to: old.count, by: 3) where old[k + 2] != 0 {
+            let id = Int(old[k + 2] & 0xffff_ffff) - 1
+            let h = Interner.withBytes(strings[id]) { Interner.digest($0).hash }
+            var j = Int(truncatingIfNeeded: mix64(h)) & mask
+            while slots[3 * j + 2] != 0 { j = (j + 1) & mask }
+            slots[3 * j] = old[k]
+            slots[3 * j + 1] = old[k + 1]
+            slots[3 * j + 2] = old[k + 2]
         }
-        return nil
+    }
+
+    func lookup(_ text: String) -> Int32? {
+        let (h, w0, w1, meta, count) = Interner.withBytes(text) { b in
+            let d = Interner.digest(b)
+            return (d.hash, d.w0, d.w1, d.meta, b.count)
+        }
+        let m = slots[3 * find(text, hash: h, w0: w0, w1: w1, meta: meta, count: count) + 2]
+        return m == 0 ? nil : Int32(truncatingIfNeeded: m & 0xffff_ffff) - 1
     }
 
     subscript(id: Int32) -> String { id < 0 ? "" : strings[Int(id)] }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BackOfficeStore
 import FIXTagValue
 import FIXTestSupport
 import Foundation
@@ -182,6 +183,74 @@ private struct ReconcileScenario {
         let json = try String(contentsOfFile: s.directory.appendingPathComponent("b.json").path, encoding: .utf8)
         #expect(json.contains("\"code\":9"))
         #expect(json.contains("\"code\":1"))
+    }
+
+    @Test func dropCopyFIXAccountsGoThroughTheBooksAccountMap() async throws {
+        let s = try ReconcileScenario()
+        defer { s.remove() }
+        // The book maps FIX account F1 to client account ACC1; the names differ.
+        try await s.fixbridge(["book", "load", s.capture, "--accounts", s.accounts, "--quiet"])
+        var seq = 0
+        func report(exec: String, account: String, symbol: String, qty: String, px: String) -> [UInt8] {
+            seq += 1
+            return TestMessages.make(
+                "8=FIX.4.4|35=8|49=VENUE|56=DROP|34=\(seq)|52=20260105-14:00:01.000|37=O-\(seq)|11=C\(seq)|"
+                    + "17=\(exec)|150=F|39=2|1=\(account)|55=\(symbol)|54=1|38=\(qty)|15=USD|32=\(qty)|31=\(px)|151=0|"
+                    + "14=\(qty)|6=\(px)|12=0.35|13=3|75=20260105|64=20260106|797=Y|")
+        }
+        // The venue reports the FIX account the orders went out under; F9 is in no account map.
+        let dropCopy = s.directory.appendingPathComponent("drop.fix").path
+        try Data(report(exec: "X1", account: "F1", symbol: "AAPL", qty: "100", px: "191.10")
+                 + report(exec: "X2", account: "F1", symbol: "MSFT", qty: "50", px: "10")
+                 + report(exec: "X3", account: "F1", symbol: "AAPL", qty: "10", px: "5")
+                 + report(exec: "X7", account: "F9", symbol: "AAPL", qty: "1", px: "5"))
+            .write(to: URL(fileURLWithPath: dropCopy))
+        let parsed = try FIXBridgeCommand.parseAsRoot(
+            ["reconcile", "--date", "20260105", "--drop-copy", dropCopy, "--db", s.db])
+        let outcome = try await #require(parsed as? ReconcileCommand).reconcile()
+        let result = try #require(outcome.results.first)
+        #expect(result.statistics.matchedByKey == 3)
+        #expect(result.breaks.map(\.code.number) == [11])
+        #expect(result.breaks.first?.account == "F9")
+        #expect(result.breaks.first?.external.first?.key == "X7")
+    }
+
+    @Test func reportsAndListingCarryStateAssigneeAndAge() async throws {
+        let s = try ReconcileScenario()
+        defer { s.remove() }
+        try await s.fixbridge(["book", "load", s.capture, "--accounts", s.accounts, "--quiet"])
+        let first = try await s.reconcile().reconcile()
+        let missing = try #require(first.cases.first { $0.latest.code.number == 1 }).id
+        try await s.fixbridge(["breaks", "assign", missing, "--to", "ops-1", "--by", "lead"])
+
+        // Two business days later (Wednesday) the breaks are still open and have aged.
+        let csvPath = s.directory.appendingPathComponent("later.csv").path
+        let later = try FIXBridgeCommand.parseAsRoot(
+            ["reconcile", "--date", "2026-01-07", "--statement", s.statement, "--mapping", "venue-daily-trades",
+             "--format", "csv", "--out", csvPath, "--db", s.db])
+        _ = try await #require(later as? ReconcileCommand).reconcile()
+        let csv = try String(contentsOfFile: csvPath, encoding: .utf8)
+        let lines = csv.split(separator: "\n")
+        #expect(lines.first?.hasSuffix(",state,assignee,age_business_days,first_seen,last_seen") == true)
+        let assignedLine = try #require(lines.first { $0.hasPrefix(missing) })
+        #expect(assignedLine.hasSuffix(",assigned,ops-1,2,20260105,20260105"))
+        #expect(lines.filter { $0.contains(",open,,2,20260105,") }.count == 2)
+
+        let jsonPath = s.directory.appendingPathComponent("later.json").path
+        let json = try FIXBridgeCommand.parseAsRoot(
+            ["reconcile", "--date", "2026-01-07", "--statement", s.statement, "--mapping", "venue-daily-trades",
+             "--format", "json", "--out", jsonPath, "--db", s.db])
+        _ = try await #require(json as? ReconcileCommand).reconcile()
+        let text = try String(contentsOfFile: jsonPath, encoding: .utf8)
+        #expect(text.contains("\"state\":\"assigned\",\"assignee\":\"ops-1\",\"ageBusinessDays\":2,"))
+
+        // `breaks list` ages as of --date.
+        let stored = try await withBreakStore(StoreOptions.parse(["--db", s.db])) { try await $0.list(BreakFilter()) }
+        let listing = BreaksListCommand.listing(stored, asOf: FIXDate(year: 2026, month: 1, day: 8)!)
+        let rendered = listing.render(.csv)
+        #expect(rendered.hasPrefix("id,code,type,source,date,first_seen,last_seen,state,assignee,age,"))
+        let row = try #require(rendered.split(separator: "\n").first { $0.hasPrefix(missing) })
+        #expect(row.contains(",assigned,ops-1,3,ACC1,"))
     }
 
     @Test func rejectsMismatchedStatementsAndMappingsAndBadTolerances() throws {
