@@ -453,11 +453,11 @@ struct DecodeRun {
         slotCount &+= 1
     }
 
-    mutating func growSlots() throws(FASTError) {
-        guard slotCapacity < FASTDecoder.valueCountMax else {
+    mutating func growSlots(to needed: Int = 0) throws(FASTError) {
+        guard slotCapacity < FASTDecoder.valueCountMax, needed <= FASTDecoder.valueCountMax else {
             throw failure(.u2, "message has more than \(FASTDecoder.valueCountMax) values")
         }
-        let capacity = min(slotCapacity * 2, FASTDecoder.valueCountMax)
+        let capacity = max(min(slotCapacity * 2, FASTDecoder.valueCountMax), needed)
         let pointer = UnsafeMutablePointer<Slot>.allocate(capacity: capacity)
         pointer.initialize(from: slotPointer, count: slotCount)
         slotPointer.deallocate()
@@ -473,30 +473,45 @@ struct DecodeRun {
         dictionary.templateID = id
     }
 
+    /// Makes room for `count` more slots, so the loop can write fields without a capacity check.
+    @inline(__always)
+    mutating func reserveSlots(_ count: Int) throws(FASTError) {
+        if slotCount &+ count > slotCapacity { try growSlots(to: slotCount + count) }
+    }
+
     mutating func decodeBody(_ first: Int, _ last: Int, _ map: inout PresenceMap, depth: Int) throws(FASTError) {
+        // Each instruction of this segment adds at most one slot at this level (nested segments
+        // reserve their own, and the room is checked again after each of them).
+        try reserveSlots(last - first)
         var i = first
         let instructionBase = instructions.baseAddress!
         while i < last {
-            // Fields are decoded through a pointer to their instruction: copying the whole
-            // instruction per field costs more than the field itself.
+            // Fields are decoded through a pointer to their instruction, straight into their slot.
             let pointer = instructionBase + i
-            if pointer.pointee.kind == .field {
+            let code = pointer.pointee.code
+            if code != Opcode.structure {
+                let out = slotPointer + slotCount
+                out.initialize(to: Slot(instruction: Int32(truncatingIfNeeded: i), present: false, value: 0,
+                                        exponent: 0, start: 0, count: 0))
                 do {
-                    try decodeField(pointer, Int32(i), &map)
+                    try decodeCoded(code, pointer, out, &map)
                 } catch {
                     throw annotate(error, pointer.pointee)
                 }
-                i += 1
+                slotCount &+= 1
+                i &+= 1
                 continue
             }
             let instruction = pointer.pointee
             switch instruction.kind {
             case .field, .length:
+                var slot = Slot(instruction: Int32(i), present: false, value: 0, exponent: 0, start: 0, count: 0)
                 do {
-                    try decodeField(pointer, Int32(i), &map)
+                    try decodeGeneral(pointer, &slot, &map)
                 } catch {
                     throw annotate(error, instruction)
                 }
+                try appendSlot(slot)
                 i += 1
             case .group:
                 let bodyEnd = Int(instruction.end)
@@ -531,6 +546,7 @@ struct DecodeRun {
                 guard let length else {
                     try appendSlot(Slot(instruction: Int32(i), present: false, value: 0, exponent: 0, start: 0, count: 0))
                     i = bodyEnd
+                    try reserveSlots(last - i)
                     continue
                 }
                 guard length <= UInt64(FASTDecoder.sequenceLengthMax) else {
@@ -572,46 +588,263 @@ struct DecodeRun {
                 }
                 i += 1
             }
+            // A nested segment may have used the room reserved for this one.
+            try reserveSlots(last - i)
         }
     }
 
     // MARK: Fields
 
+    /// Decodes one field into its slot (already initialised as absent), with the code specialised
+    /// for the field's type, operator and presence.
     @inline(__always)
-    mutating func decodeField(_ instruction: UnsafePointer<Instruction>, _ index: Int32, _ map: inout PresenceMap) throws(FASTError) {
-        var slot = Slot(instruction: index, present: false, value: 0, exponent: 0, start: 0, count: 0)
+    mutating func decodeCoded(_ code: UInt8, _ p: UnsafePointer<Instruction>, _ out: UnsafeMutablePointer<Slot>,
+                              _ map: inout PresenceMap) throws(FASTError) {
+        switch code {
+        case 0x10: try integerField(p, &out.pointee, NoOperator.self, UInt32Type.self, MandatoryField.self, &map)
+        case 0x11: try integerField(p, &out.pointee, NoOperator.self, UInt32Type.self, OptionalField.self, &map)
+        case 0x12: try integerField(p, &out.pointee, ConstantOperator.self, UInt32Type.self, MandatoryField.self, &map)
+        case 0x13: try integerField(p, &out.pointee, ConstantOperator.self, UInt32Type.self, OptionalField.self, &map)
+        case 0x14: try integerField(p, &out.pointee, DefaultOperator.self, UInt32Type.self, MandatoryField.self, &map)
+        case 0x15: try integerField(p, &out.pointee, DefaultOperator.self, UInt32Type.self, OptionalField.self, &map)
+        case 0x16: try integerField(p, &out.pointee, CopyOperator.self, UInt32Type.self, MandatoryField.self, &map)
+        case 0x17: try integerField(p, &out.pointee, CopyOperator.self, UInt32Type.self, OptionalField.self, &map)
+        case 0x18: try integerField(p, &out.pointee, IncrementOperator.self, UInt32Type.self, MandatoryField.self, &map)
+        case 0x19: try integerField(p, &out.pointee, IncrementOperator.self, UInt32Type.self, OptionalField.self, &map)
+        case 0x1a: try integerField(p, &out.pointee, DeltaOperator.self, UInt32Type.self, MandatoryField.self, &map)
+        case 0x1b: try integerField(p, &out.pointee, DeltaOperator.self, UInt32Type.self, OptionalField.self, &map)
+        case 0x20: try integerField(p, &out.pointee, NoOperator.self, Int32Type.self, MandatoryField.self, &map)
+        case 0x21: try integerField(p, &out.pointee, NoOperator.self, Int32Type.self, OptionalField.self, &map)
+        case 0x22: try integerField(p, &out.pointee, ConstantOperator.self, Int32Type.self, MandatoryField.self, &map)
+        case 0x23: try integerField(p, &out.pointee, ConstantOperator.self, Int32Type.self, OptionalField.self, &map)
+        case 0x24: try integerField(p, &out.pointee, DefaultOperator.self, Int32Type.self, MandatoryField.self, &map)
+        case 0x25: try integerField(p, &out.pointee, DefaultOperator.self, Int32Type.self, OptionalField.self, &map)
+        case 0x26: try integerField(p, &out.pointee, CopyOperator.self, Int32Type.self, MandatoryField.self, &map)
+        case 0x27: try integerField(p, &out.pointee, CopyOperator.self, Int32Type.self, OptionalField.self, &map)
+        case 0x28: try integerField(p, &out.pointee, IncrementOperator.self, Int32Type.self, MandatoryField.self, &map)
+        case 0x29: try integerField(p, &out.pointee, IncrementOperator.self, Int32Type.self, OptionalField.self, &map)
+        case 0x2a: try integerField(p, &out.pointee, DeltaOperator.self, Int32Type.self, MandatoryField.self, &map)
+        case 0x2b: try integerField(p, &out.pointee, DeltaOperator.self, Int32Type.self, OptionalField.self, &map)
+        case 0x30: try integerField(p, &out.pointee, NoOperator.self, UInt64Type.self, MandatoryField.self, &map)
+        case 0x31: try integerField(p, &out.pointee, NoOperator.self, UInt64Type.self, OptionalField.self, &map)
+        case 0x32: try integerField(p, &out.pointee, ConstantOperator.self, UInt64Type.self, MandatoryField.self, &map)
+        case 0x33: try integerField(p, &out.pointee, ConstantOperator.self, UInt64Type.self, OptionalField.self, &map)
+        case 0x34: try integerField(p, &out.pointee, DefaultOperator.self, UInt64Type.self, MandatoryField.self, &map)
+        case 0x35: try integerField(p, &out.pointee, DefaultOperator.self, UInt64Type.self, OptionalField.self, &map)
+        case 0x36: try integerField(p, &out.pointee, CopyOperator.self, UInt64Type.self, MandatoryField.self, &map)
+        case 0x37: try integerField(p, &out.pointee, CopyOperator.self, UInt64Type.self, OptionalField.self, &map)
+        case 0x38: try integerField(p, &out.pointee, IncrementOperator.self, UInt64Type.self, MandatoryField.self, &map)
+        case 0x39: try integerField(p, &out.pointee, IncrementOperator.self, UInt64Type.self, OptionalField.self, &map)
+        case 0x3a: try integerField(p, &out.pointee, DeltaOperator.self, UInt64Type.self, MandatoryField.self, &map)
+        case 0x3b: try integerField(p, &out.pointee, DeltaOperator.self, UInt64Type.self, OptionalField.self, &map)
+        case 0x40: try integerField(p, &out.pointee, NoOperator.self, Int64Type.self, MandatoryField.self, &map)
+        case 0x41: try integerField(p, &out.pointee, NoOperator.self, Int64Type.self, OptionalField.self, &map)
+        case 0x42: try integerField(p, &out.pointee, ConstantOperator.self, Int64Type.self, MandatoryField.self, &map)
+        case 0x43: try integerField(p, &out.pointee, ConstantOperator.self, Int64Type.self, OptionalField.self, &map)
+        case 0x44: try integerField(p, &out.pointee, DefaultOperator.self, Int64Type.self, MandatoryField.self, &map)
+        case 0x45: try integerField(p, &out.pointee, DefaultOperator.self, Int64Type.self, OptionalField.self, &map)
+        case 0x46: try integerField(p, &out.pointee, CopyOperator.self, Int64Type.self, MandatoryField.self, &map)
+        case 0x47: try integerField(p, &out.pointee, CopyOperator.self, Int64Type.self, OptionalField.self, &map)
+        case 0x48: try integerField(p, &out.pointee, IncrementOperator.self, Int64Type.self, MandatoryField.self, &map)
+        case 0x49: try integerField(p, &out.pointee, IncrementOperator.self, Int64Type.self, OptionalField.self, &map)
+        case 0x4a: try integerField(p, &out.pointee, DeltaOperator.self, Int64Type.self, MandatoryField.self, &map)
+        case 0x4b: try integerField(p, &out.pointee, DeltaOperator.self, Int64Type.self, OptionalField.self, &map)
+        case 0x50: try decodeDecimal(p, &out.pointee, NoOperator.self, MandatoryField.self, &map)
+        case 0x51: try decodeDecimal(p, &out.pointee, NoOperator.self, OptionalField.self, &map)
+        case 0x52: try decodeDecimal(p, &out.pointee, ConstantOperator.self, MandatoryField.self, &map)
+        case 0x53: try decodeDecimal(p, &out.pointee, ConstantOperator.self, OptionalField.self, &map)
+        case 0x54: try decodeDecimal(p, &out.pointee, DefaultOperator.self, MandatoryField.self, &map)
+        case 0x55: try decodeDecimal(p, &out.pointee, DefaultOperator.self, OptionalField.self, &map)
+        case 0x56: try decodeDecimal(p, &out.pointee, CopyOperator.self, MandatoryField.self, &map)
+        case 0x57: try decodeDecimal(p, &out.pointee, CopyOperator.self, OptionalField.self, &map)
+        case 0x5a: try decodeDecimal(p, &out.pointee, DeltaOperator.self, MandatoryField.self, &map)
+        case 0x5b: try decodeDecimal(p, &out.pointee, DeltaOperator.self, OptionalField.self, &map)
+        case 0x60: try decodeSplitDecimal(p, &out.pointee, NoOperator.self, MandatoryField.self, &map)
+        case 0x61: try decodeSplitDecimal(p, &out.pointee, NoOperator.self, OptionalField.self, &map)
+        case 0x62: try decodeSplitDecimal(p, &out.pointee, ConstantOperator.self, MandatoryField.self, &map)
+        case 0x63: try decodeSplitDecimal(p, &out.pointee, ConstantOperator.self, OptionalField.self, &map)
+        case 0x64: try decodeSplitDecimal(p, &out.pointee, DefaultOperator.self, MandatoryField.self, &map)
+        case 0x65: try decodeSplitDecimal(p, &out.pointee, DefaultOperator.self, OptionalField.self, &map)
+        case 0x66: try decodeSplitDecimal(p, &out.pointee, CopyOperator.self, MandatoryField.self, &map)
+        case 0x67: try decodeSplitDecimal(p, &out.pointee, CopyOperator.self, OptionalField.self, &map)
+        case 0x68: try decodeSplitDecimal(p, &out.pointee, IncrementOperator.self, MandatoryField.self, &map)
+        case 0x69: try decodeSplitDecimal(p, &out.pointee, IncrementOperator.self, OptionalField.self, &map)
+        case 0x6a: try decodeSplitDecimal(p, &out.pointee, DeltaOperator.self, MandatoryField.self, &map)
+        case 0x6b: try decodeSplitDecimal(p, &out.pointee, DeltaOperator.self, OptionalField.self, &map)
+        case 0x70: try decodeBytesField(p, &out.pointee, NoOperator.self, ASCIIType.self, MandatoryField.self, &map)
+        case 0x71: try decodeBytesField(p, &out.pointee, NoOperator.self, ASCIIType.self, OptionalField.self, &map)
+        case 0x72: try decodeBytesField(p, &out.pointee, ConstantOperator.self, ASCIIType.self, MandatoryField.self, &map)
+        case 0x73: try decodeBytesField(p, &out.pointee, ConstantOperator.self, ASCIIType.self, OptionalField.self, &map)
+        case 0x74: try decodeBytesField(p, &out.pointee, DefaultOperator.self, ASCIIType.self, MandatoryField.self, &map)
+        case 0x75: try decodeBytesField(p, &out.pointee, DefaultOperator.self, ASCIIType.self, OptionalField.self, &map)
+        case 0x76: try decodeBytesField(p, &out.pointee, CopyOperator.self, ASCIIType.self, MandatoryField.self, &map)
+        case 0x77: try decodeBytesField(p, &out.pointee, CopyOperator.self, ASCIIType.self, OptionalField.self, &map)
+        case 0x7a: try decodeBytesField(p, &out.pointee, DeltaOperator.self, ASCIIType.self, MandatoryField.self, &map)
+        case 0x7b: try decodeBytesField(p, &out.pointee, DeltaOperator.self, ASCIIType.self, OptionalField.self, &map)
+        case 0x7c: try decodeBytesField(p, &out.pointee, TailOperator.self, ASCIIType.self, MandatoryField.self, &map)
+        case 0x7d: try decodeBytesField(p, &out.pointee, TailOperator.self, ASCIIType.self, OptionalField.self, &map)
+        case 0x80: try decodeBytesField(p, &out.pointee, NoOperator.self, VectorType.self, MandatoryField.self, &map)
+        case 0x81: try decodeBytesField(p, &out.pointee, NoOperator.self, VectorType.self, OptionalField.self, &map)
+        case 0x82: try decodeBytesField(p, &out.pointee, ConstantOperator.self, VectorType.self, MandatoryField.self, &map)
+        case 0x83: try decodeBytesField(p, &out.pointee, ConstantOperator.self, VectorType.self, OptionalField.self, &map)
+        case 0x84: try decodeBytesField(p, &out.pointee, DefaultOperator.self, VectorType.self, MandatoryField.self, &map)
+        case 0x85: try decodeBytesField(p, &out.pointee, DefaultOperator.self, VectorType.self, OptionalField.self, &map)
+        case 0x86: try decodeBytesField(p, &out.pointee, CopyOperator.self, VectorType.self, MandatoryField.self, &map)
+        case 0x87: try decodeBytesField(p, &out.pointee, CopyOperator.self, VectorType.self, OptionalField.self, &map)
+        case 0x8a: try decodeBytesField(p, &out.pointee, DeltaOperator.self, VectorType.self, MandatoryField.self, &map)
+        case 0x8b: try decodeBytesField(p, &out.pointee, DeltaOperator.self, VectorType.self, OptionalField.self, &map)
+        case 0x8c: try decodeBytesField(p, &out.pointee, TailOperator.self, VectorType.self, MandatoryField.self, &map)
+        case 0x8d: try decodeBytesField(p, &out.pointee, TailOperator.self, VectorType.self, OptionalField.self, &map)
+        default: try decodeGeneral(p, &out.pointee, &map)
+        }
+    }
+
+    @inline(__always)
+    mutating func integerField<O: OperatorTag, T: TypeTag, P: PresenceTag>(
+        _ p: UnsafePointer<Instruction>, _ slot: inout Slot, _: O.Type, _: T.Type, _: P.Type, _ map: inout PresenceMap
+    ) throws(FASTError) {
+        if let value = try decodeInteger(O.self, T.self, P.self, slot: p.pointee.slot,
+                                         hasInitial: p.pointee.hasInitial, initial: p.pointee.initialInt, &map) {
+            slot.present = true
+            slot.value = value
+        }
+    }
+
+    /// The general path: any field, with type, operator and presence read from the instruction.
+    mutating func decodeGeneral(_ instruction: UnsafePointer<Instruction>, _ slot: inout Slot,
+                                _ map: inout PresenceMap) throws(FASTError) {
         switch instruction.pointee.type {
         case .int32, .uInt32, .int64, .uInt64, .decimalExponent, .decimalMantissa:
             if let value = try decodeInteger(
-                op: instruction.pointee.op, type: instruction.pointee.type, optional: instruction.pointee.optional, slot: instruction.pointee.slot,
-                hasInitial: instruction.pointee.hasInitial, initial: instruction.pointee.initialInt, &map) {
+                op: instruction.pointee.op, type: instruction.pointee.type, optional: instruction.pointee.optional,
+                slot: instruction.pointee.slot, hasInitial: instruction.pointee.hasInitial,
+                initial: instruction.pointee.initialInt, &map) {
                 slot.present = true
                 slot.value = value
             }
-        case .decimal:
-            if instruction.pointee.split {
-                if let exponent = try decodeInteger(
-                    op: instruction.pointee.op, type: .decimalExponent, optional: instruction.pointee.optional,
-                    slot: instruction.pointee.slot, hasInitial: instruction.pointee.hasInitial, initial: instruction.pointee.initialInt, &map) {
-                    let exponentValue = Int64(bitPattern: exponent)
-                    guard (-63...63).contains(exponentValue) else {
-                        throw failure(.r1, "decimal exponent \(exponentValue) outside -63...63")
-                    }
-                    let mantissa = try decodeInteger(
-                        op: instruction.pointee.mantissaOp, type: .int64, optional: false, slot: instruction.pointee.mantissaSlot,
-                        hasInitial: instruction.pointee.mantissaHasInitial,
-                        initial: UInt64(bitPattern: instruction.pointee.mantissaInitial), &map)
-                    slot.present = true
-                    slot.exponent = Int32(exponentValue)
-                    slot.value = mantissa ?? 0
-                }
-            } else {
-                try decodeDecimal(instruction, &slot, &map)
-            }
-        case .ascii, .unicode, .byteVector:
-            try decodeBytesField(instruction, &slot, &map)
+        case .decimal, .ascii, .unicode, .byteVector:
+            // Every valid operator on these types has an opcode.
+            preconditionFailure("no opcode for a \(instruction.pointee.type.xmlName) field")
         }
-        try appendSlot(slot)
+    }
+
+    /// A decimal with separate exponent and mantissa operators; `op` and `optional` are the exponent's.
+    @inline(__always)
+    mutating func decodeSplitDecimal<O: OperatorTag, P: PresenceTag>(
+        _ instruction: UnsafePointer<Instruction>, _ slot: inout Slot, _: O.Type, _: P.Type, _ map: inout PresenceMap
+    ) throws(FASTError) {
+        if let exponent = try decodeInteger(
+            O.self, ExponentType.self, P.self, slot: instruction.pointee.slot,
+            hasInitial: instruction.pointee.hasInitial, initial: instruction.pointee.initialInt, &map) {
+            let exponentValue = Int64(bitPattern: exponent)
+            guard (-63...63).contains(exponentValue) else {
+                throw failure(.r1, "decimal exponent \(exponentValue) outside -63...63")
+            }
+            let mantissa = try decodeMantissa(instruction, &map)
+            slot.present = true
+            slot.exponent = Int32(exponentValue)
+            slot.value = mantissa ?? 0
+        }
+    }
+
+    /// The mantissa of a split decimal (a mandatory int64), specialised for the common operators.
+    @inline(__always)
+    mutating func decodeMantissa(_ instruction: UnsafePointer<Instruction>, _ map: inout PresenceMap)
+        throws(FASTError) -> UInt64? {
+        let slot = instruction.pointee.mantissaSlot
+        let hasInitial = instruction.pointee.mantissaHasInitial
+        let initial = UInt64(bitPattern: instruction.pointee.mantissaInitial)
+        switch instruction.pointee.mantissaOp {
+        case .delta:
+            return try decodeInteger(DeltaOperator.self, Int64Type.self, MandatoryField.self, slot: slot, hasInitial: hasInitial,
+                                     initial: initial, &map)
+        case .copy:
+            return try decodeInteger(CopyOperator.self, Int64Type.self, MandatoryField.self, slot: slot, hasInitial: hasInitial,
+                                     initial: initial, &map)
+        case .none:
+            return try decodeInteger(NoOperator.self, Int64Type.self, MandatoryField.self, slot: slot, hasInitial: hasInitial,
+                                     initial: initial, &map)
+        default:
+            return try decodeIntegerGeneral(op: instruction.pointee.mantissaOp, type: .int64, optional: false,
+                                            slot: slot, hasInitial: hasInitial, initial: initial, &map)
+        }
+    }
+
+    mutating func decodeIntegerGeneral(op: Operator, type: FieldType, optional: Bool, slot: Int32, hasInitial: Bool,
+                                       initial: UInt64, _ map: inout PresenceMap) throws(FASTError) -> UInt64? {
+        try decodeInteger(op: op, type: type, optional: optional, slot: slot, hasInitial: hasInitial,
+                          initial: initial, &map)
+    }
+
+    /// The integer operators of section 6.3, specialised per opcode: the same code as the dynamic
+    /// form below, with operator, type and presence as constants of the tag types.
+    @inline(__always)
+    mutating func decodeInteger<O: OperatorTag, T: TypeTag, P: PresenceTag>(
+        _: O.Type, _: T.Type, _: P.Type, slot: Int32, hasInitial: Bool, initial: UInt64, _ map: inout PresenceMap
+    ) throws(FASTError) -> UInt64? {
+        let op = O.op
+        let type = T.type
+        let optional = P.optional
+        switch op {
+        case .none:
+            return try readInteger(type, nullable: optional)
+        case .constant:
+            if optional && !nextBit(&map) { return nil }
+            return initial
+        case .default:
+            if nextBit(&map) { return try readInteger(type, nullable: optional) }
+            return hasInitial ? initial : nil
+        case .copy, .increment:
+            let s = Int(slot)
+            if nextBit(&map) {
+                guard let value = try readInteger(type, nullable: optional) else {
+                    state[s] = DictionaryState.empty
+                    return nil
+                }
+                state[s] = DictionaryState.assigned
+                ints[s] = value
+                return value
+            }
+            switch state[s] {
+            case DictionaryState.assigned:
+                if op == .copy { return ints[s] }
+                let value = Self.increment(ints[s], type)
+                ints[s] = value
+                return value
+            case DictionaryState.undefined:
+                if hasInitial {
+                    state[s] = DictionaryState.assigned
+                    ints[s] = initial
+                    return initial
+                }
+                if optional {
+                    state[s] = DictionaryState.empty
+                    return nil
+                }
+                throw failure(.d5, "mandatory field is absent and has neither a previous nor an initial value")
+            default:
+                if optional { return nil }
+                throw failure(.d6, "mandatory field is absent and its previous value is empty")
+            }
+        case .delta:
+            let start = position
+            guard let delta = try readSigned(nullable: optional) else { return nil }
+            let s = Int(slot)
+            let base: UInt64
+            switch state[s] {
+            case DictionaryState.assigned: base = ints[s]
+            case DictionaryState.undefined: base = hasInitial ? initial : 0
+            default: throw failure(.d6, "delta on an empty previous value", at: start)
+            }
+            guard let value = Self.add(base, delta, type) else {
+                throw failure(.d2, "delta result does not fit \(type.xmlName)", at: start)
+            }
+            state[s] = DictionaryState.assigned
+            ints[s] = value
+            return value
+        case .tail:
+            preconditionFailure("the template compiler rejects tail on integers")
+        }
     }
 
     /// The integer operators of section 6.3 for one integer field (also a decimal's exponent or
@@ -720,28 +953,33 @@ struct DecodeRun {
         return (Int32(exponent), mantissa)
     }
 
-    mutating func decodeDecimal(_ instruction: UnsafePointer<Instruction>, _ slot: inout Slot, _ map: inout PresenceMap) throws(FASTError) {
+    @inline(__always)
+    mutating func decodeDecimal<O: OperatorTag, P: PresenceTag>(
+        _ instruction: UnsafePointer<Instruction>, _ slot: inout Slot, _: O.Type, _: P.Type, _ map: inout PresenceMap
+    ) throws(FASTError) {
+        let op = O.op
+        let optional = P.optional
         func set(_ slot: inout Slot, _ value: (Int32, Int64)) {
             slot.present = true
             slot.exponent = value.0
             slot.value = UInt64(bitPattern: value.1)
         }
         let initial = (instruction.pointee.initialExponent, Int64(bitPattern: instruction.pointee.initialInt))
-        switch instruction.pointee.op {
+        switch op {
         case .none:
-            if let value = try readDecimal(nullable: instruction.pointee.optional) { set(&slot, value) }
+            if let value = try readDecimal(nullable: optional) { set(&slot, value) }
         case .constant:
-            if !instruction.pointee.optional || nextBit(&map) { set(&slot, initial) }
+            if !optional || nextBit(&map) { set(&slot, initial) }
         case .default:
             if nextBit(&map) {
-                if let value = try readDecimal(nullable: instruction.pointee.optional) { set(&slot, value) }
+                if let value = try readDecimal(nullable: optional) { set(&slot, value) }
             } else if instruction.pointee.hasInitial {
                 set(&slot, initial)
             }
         case .copy:
             let s = Int(instruction.pointee.slot)
             if nextBit(&map) {
-                if let value = try readDecimal(nullable: instruction.pointee.optional) {
+                if let value = try readDecimal(nullable: optional) {
                     state[s] = DictionaryState.assigned
                     exponents[s] = value.0
                     ints[s] = UInt64(bitPattern: value.1)
@@ -760,19 +998,19 @@ struct DecodeRun {
                     exponents[s] = initial.0
                     ints[s] = UInt64(bitPattern: initial.1)
                     set(&slot, initial)
-                } else if instruction.pointee.optional {
+                } else if optional {
                     state[s] = DictionaryState.empty
                 } else {
                     throw failure(.d5, "mandatory field is absent and has neither a previous nor an initial value")
                 }
             default:
-                if !instruction.pointee.optional {
+                if !optional {
                     throw failure(.d6, "mandatory field is absent and its previous value is empty")
                 }
             }
         case .delta:
             let start = position
-            guard let exponentDelta = try readSigned(nullable: instruction.pointee.optional) else { return }
+            guard let exponentDelta = try readSigned(nullable: optional) else { return }
             guard let mantissaDelta = try readSigned(nullable: false) else { preconditionFailure() }
             let s = Int(instruction.pointee.slot)
             let base: (Int32, Int64)
@@ -830,33 +1068,39 @@ struct DecodeRun {
         return (Int32(arena.count), 0)
     }
 
-    mutating func decodeBytesField(_ instruction: UnsafePointer<Instruction>, _ slot: inout Slot, _ map: inout PresenceMap) throws(FASTError) {
+    @inline(__always)
+    mutating func decodeBytesField<O: OperatorTag, T: TypeTag, P: PresenceTag>(
+        _ instruction: UnsafePointer<Instruction>, _ slot: inout Slot, _: O.Type, _: T.Type, _: P.Type,
+        _ map: inout PresenceMap
+    ) throws(FASTError) {
+        let op = O.op
+        let type = T.type
+        let optional = P.optional
         func set(_ slot: inout Slot, _ range: (Int32, Int32)) {
             slot.present = true
             slot.start = range.0
             slot.count = range.1
         }
-        let type = instruction.pointee.type
-        switch instruction.pointee.op {
+        switch op {
         case .none:
-            if let range = try readBytes(type, nullable: instruction.pointee.optional) { set(&slot, range) }
+            if let range = try readBytes(type, nullable: optional) { set(&slot, range) }
         case .constant:
-            if !instruction.pointee.optional || nextBit(&map) { set(&slot, try appendConstant(instruction)) }
+            if !optional || nextBit(&map) { set(&slot, try appendConstant(instruction)) }
         case .default:
             if nextBit(&map) {
-                if let range = try readBytes(type, nullable: instruction.pointee.optional) { set(&slot, range) }
+                if let range = try readBytes(type, nullable: optional) { set(&slot, range) }
             } else if instruction.pointee.hasInitial {
                 set(&slot, try appendConstant(instruction))
             }
         case .copy, .tail:
             let s = Int(instruction.pointee.slot)
             if nextBit(&map) {
-                guard let read = try readBytes(type, nullable: instruction.pointee.optional) else {
+                guard let read = try readBytes(type, nullable: optional) else {
                     state[s] = DictionaryState.empty
                     return
                 }
                 var range = read
-                if instruction.pointee.op == .tail {
+                if op == .tail {
                     // Section 6.3.7.4: the tail replaces the end of the base value; a tail longer
                     // than the base replaces all of it.
                     let base = try appendBase(instruction, s)
@@ -882,19 +1126,19 @@ struct DecodeRun {
                     let range = try appendConstant(instruction)
                     assign(s, range)
                     set(&slot, range)
-                } else if instruction.pointee.optional {
+                } else if optional {
                     state[s] = DictionaryState.empty
                 } else {
                     throw failure(.d5, "mandatory field is absent and has neither a previous nor an initial value")
                 }
             default:
-                if !instruction.pointee.optional {
+                if !optional {
                     throw failure(.d6, "mandatory field is absent and its previous value is empty")
                 }
             }
         case .delta:
             let start = position
-            guard let subtraction = try readSigned(nullable: instruction.pointee.optional) else { return }
+            guard let subtraction = try readSigned(nullable: optional) else { return }
             guard subtraction >= Int64(Int32.min), subtraction <= Int64(Int32.max) else {
                 throw failure(.d2, "subtraction length does not fit int32", at: start)
             }
@@ -930,3 +1174,29 @@ struct DecodeRun {
         }
     }
 }
+
+// MARK: Specialisation tags
+
+/// Compile-time shapes of a field: the decoder's per-opcode functions are generic over these
+/// tags, so each opcode gets its own specialised copy in which the operator, type and presence
+/// are constants and their switches fold away.
+protocol OperatorTag { static var op: Operator { get } }
+protocol TypeTag { static var type: FieldType { get } }
+protocol PresenceTag { static var optional: Bool { get } }
+
+enum NoOperator: OperatorTag { static var op: Operator { .none } }
+enum ConstantOperator: OperatorTag { static var op: Operator { .constant } }
+enum DefaultOperator: OperatorTag { static var op: Operator { .default } }
+enum CopyOperator: OperatorTag { static var op: Operator { .copy } }
+enum IncrementOperator: OperatorTag { static var op: Operator { .increment } }
+enum DeltaOperator: OperatorTag { static var op: Operator { .delta } }
+enum TailOperator: OperatorTag { static var op: Operator { .tail } }
+enum UInt32Type: TypeTag { static var type: FieldType { .uInt32 } }
+enum Int32Type: TypeTag { static var type: FieldType { .int32 } }
+enum UInt64Type: TypeTag { static var type: FieldType { .uInt64 } }
+enum Int64Type: TypeTag { static var type: FieldType { .int64 } }
+enum ExponentType: TypeTag { static var type: FieldType { .decimalExponent } }
+enum ASCIIType: TypeTag { static var type: FieldType { .ascii } }
+enum VectorType: TypeTag { static var type: FieldType { .byteVector } }
+enum MandatoryField: PresenceTag { static var optional: Bool { false } }
+enum OptionalField: PresenceTag { static var optional: Bool { true } }

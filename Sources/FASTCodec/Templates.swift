@@ -74,6 +74,43 @@ struct Instruction: Sendable {
     var name: Int32 = 0
     /// The template this instruction was compiled into (for error messages).
     var owner: Int32 = 0
+    /// The decoder's specialised opcode (see `Opcode`), set when the template set is built.
+    var code: UInt8 = Opcode.structure
+}
+
+/// Decoder opcodes: one per (field kind, operator, presence), so the decode loop dispatches once
+/// per field to code in which type, operator and presence are constants, instead of switching on
+/// each of them for every value.
+enum Opcode {
+    /// Groups, sequences, lengths and dynamic template references (decoded by the loop itself).
+    static let structure: UInt8 = 0
+    /// Any field without a specialised opcode (decoded by the general path).
+    static let general: UInt8 = 255
+
+    static let uInt32: UInt8 = 0x10
+    static let int32: UInt8 = 0x20
+    static let uInt64: UInt8 = 0x30
+    static let int64: UInt8 = 0x40
+    static let decimal: UInt8 = 0x50
+    static let splitDecimal: UInt8 = 0x60
+    static let ascii: UInt8 = 0x70
+    static let vector: UInt8 = 0x80
+
+    static func make(_ instruction: Instruction) -> UInt8 {
+        guard instruction.kind == .field else { return structure }
+        let family: UInt8
+        switch instruction.type {
+        case .uInt32: family = uInt32
+        case .int32: family = int32
+        case .uInt64: family = uInt64
+        case .int64: family = int64
+        case .decimal: family = instruction.split ? splitDecimal : decimal
+        case .ascii: family = ascii
+        case .unicode, .byteVector: family = vector
+        default: return general
+        }
+        return family | instruction.op.rawValue << 1 | (instruction.optional ? 1 : 0)
+    }
 }
 
 /// A template as compiled: a range of instructions in the template set.
@@ -117,7 +154,11 @@ public final class FASTTemplates: Sendable {
 
     init(instructions: [Instruction], names: [String], constantBytes: [UInt8], templates: [CompiledTemplate],
          slotTypes: [FieldType]) {
-        self.instructions = instructions
+        self.instructions = instructions.map { instruction in
+            var instruction = instruction
+            instruction.code = Opcode.make(instruction)
+            return instruction
+        }
         self.names = names
         self.constantBytes = constantBytes
         self.templates = templates
