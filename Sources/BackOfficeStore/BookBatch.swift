@@ -9,12 +9,19 @@ import TradeBook
 /// come. Every statement is idempotent (`ON CONFLICT`), so committing a batch twice — a crash
 /// after the commit but before the caller learned of it — changes nothing.
 public struct BookBatch: Sendable {
-    private var executions: [[SQLValue]] = []
-    private var exceptions: [[SQLValue]] = []
-    private var orders = Coalesced()
-    private var fills = Coalesced()
-    private var positions = Coalesced()
-    private var cash = Coalesced()
+    /// An applied report as the journal stores it, with the names its row needs from the book.
+    private struct Execution: Sendable {
+        var record: ExecutionRecord
+        var fillExecID: String?
+        var origin: String?
+    }
+
+    private var executions: [Execution] = []
+    private var exceptions: [BookException] = []
+    private var orders = Coalesced<Int, Order>()
+    private var fills = Coalesced<Int, (fill: Fill, origin: String)>()
+    private var positions = Coalesced<Key2, Position>()
+    private var cash = Coalesced<Key2, CashBalance>()
     private var progress: [String: (offset: Int64, reports: Int64)] = [:]
     public private(set) var reports = 0
     public private(set) var eventCount = 0
@@ -25,36 +32,29 @@ public struct BookBatch: Sendable {
 
     /// Adds the events `book.apply` produced for one report. `book` is the book after applying
     /// it (fills and orders are looked up by their dense ids).
+    ///
+    /// Only the values are kept here (copies that share their strings with the book); the SQL
+    /// rows are made by `plan()`, so a loader can build the next batch while another thread
+    /// turns this one into rows and commits it.
     public mutating func add(_ events: [BookEvent], book: TradeBook) {
         reports += 1
         eventCount += events.count
         for event in events {
             switch event {
             case .executionRecorded(let r):
-                let fillExec = r.fillID.map { book.fills[$0].execID }
-                let origin = r.orderID.map { Self.origin(book.orders[$0]) }
-                executions.append([
-                    .text(r.key.session), .text(r.key.execID), fillExec.map(SQLValue.text) ?? .null,
-                    origin.map(SQLValue.text) ?? .null, .text(String(r.execType)), .text(r.source.source),
-                    .int(r.source.offset),
-                ])
+                executions.append(Execution(
+                    record: r, fillExecID: r.fillID.map { book.fills[$0].execID },
+                    origin: r.orderID.map { Self.origin(book.orders[$0]) }))
             case .orderUpserted(let o):
-                orders.set(o.id, Self.row(o))
+                orders.set(o.id, o)
             case .fillBooked(let f), .fillCorrected(let f), .fillBusted(let f):
-                fills.set(f.id, Self.row(f, origin: Self.origin(book.orders[f.orderID])))
+                fills.set(f.id, (f, Self.origin(book.orders[f.orderID])))
             case .positionChanged(let p):
-                positions.set(Key2(p.clientAccount, p.instrument), [
-                    .text(p.clientAccount), .text(p.instrument), .text(p.currency), .text(p.quantity.description),
-                    .text(p.costBasis.description), .text(p.averageCost.description), .text(p.realisedPnL.description),
-                ])
+                positions.set(Key2(p.clientAccount, p.instrument), p)
             case .cashChanged(let c):
-                cash.set(Key2(c.clientAccount, c.currency), [.text(c.clientAccount), .text(c.currency), .text(c.amount.description)])
+                cash.set(Key2(c.clientAccount, c.currency), c)
             case .exceptionRaised(let e):
-                exceptions.append([
-                    .int(Int64(e.code.number)), .text(e.reason), .text(e.source.source), .int(e.source.offset),
-                    e.session.map(SQLValue.text) ?? .null, e.execID.map(SQLValue.text) ?? .null,
-                    e.clOrdID.map(SQLValue.text) ?? .null,
-                ])
+                exceptions.append(e)
             }
         }
     }
@@ -67,7 +67,7 @@ public struct BookBatch: Sendable {
     /// The statements, in an order that respects references (orders before fills).
     public func plan() -> [SQLStatement] {
         var plan: [SQLStatement] = []
-        if !orders.rows.isEmpty {
+        if !orders.values.isEmpty {
             plan.append(SQLStatement("""
                 INSERT INTO orders (session, origin_clordid, clordid, clordids, order_id, account, client_account, instrument,
                     side, currency, order_qty, price, status, cum_qty, leaves_qty, notional, avg_px)
@@ -78,9 +78,9 @@ public struct BookBatch: Sendable {
                     order_qty = excluded.order_qty, price = excluded.price, status = excluded.status,
                     cum_qty = excluded.cum_qty, leaves_qty = excluded.leaves_qty, notional = excluded.notional,
                     avg_px = excluded.avg_px
-                """, rows: orders.rows))
+                """, rows: orders.values.map { Self.row($0) }))
         }
-        if !fills.rows.isEmpty {
+        if !fills.values.isEmpty {
             plan.append(SQLStatement("""
                 INSERT INTO fills (session, exec_id, order_origin_clordid, client_account, instrument, side, quantity, price,
                     currency, commission, commission_currency, fees, trade_date, settlement_date, transact_time, state,
@@ -91,34 +91,55 @@ public struct BookBatch: Sendable {
                     commission_currency = excluded.commission_currency, fees = excluded.fees,
                     trade_date = excluded.trade_date, settlement_date = excluded.settlement_date,
                     transact_time = excluded.transact_time, state = excluded.state, state_exec_id = excluded.state_exec_id
-                """, rows: fills.rows))
+                """, rows: fills.values.map { Self.row($0.fill, origin: $0.origin) }))
         }
         if !executions.isEmpty {
             plan.append(SQLStatement("""
                 INSERT INTO executions (session, exec_id, fill_exec_id, order_origin_clordid, exec_type, source, source_offset)
                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session, exec_id) DO NOTHING
-                """, rows: executions))
+                """, rows: executions.map { e in
+                    let r = e.record
+                    return [
+                        .text(r.key.session), .text(r.key.execID), e.fillExecID.map(SQLValue.text) ?? .null,
+                        e.origin.map(SQLValue.text) ?? .null, .text(String(r.execType)), .text(r.source.source),
+                        .int(r.source.offset),
+                    ]
+                }))
         }
-        if !positions.rows.isEmpty {
+        if !positions.values.isEmpty {
             plan.append(SQLStatement("""
                 INSERT INTO positions (client_account, instrument, currency, quantity, cost_basis, average_cost, realised_pnl)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (client_account, instrument) DO UPDATE SET currency = excluded.currency,
                     quantity = excluded.quantity, cost_basis = excluded.cost_basis,
                     average_cost = excluded.average_cost, realised_pnl = excluded.realised_pnl
-                """, rows: positions.rows))
+                """, rows: positions.values.map { p in
+                    [
+                        .text(p.clientAccount), .text(p.instrument), .text(p.currency), .text(p.quantity.description),
+                        .text(p.costBasis.description), .text(p.averageCost.description),
+                        .text(p.realisedPnL.description),
+                    ]
+                }))
         }
-        if !cash.rows.isEmpty {
+        if !cash.values.isEmpty {
             plan.append(SQLStatement("""
                 INSERT INTO cash (client_account, currency, amount) VALUES (?, ?, ?)
                 ON CONFLICT (client_account, currency) DO UPDATE SET amount = excluded.amount
-                """, rows: cash.rows))
+                """, rows: cash.values.map { c in
+                    [.text(c.clientAccount), .text(c.currency), .text(c.amount.description)]
+                }))
         }
         if !exceptions.isEmpty {
             plan.append(SQLStatement("""
                 INSERT INTO exceptions (code, reason, source, source_offset, session, exec_id, clordid)
                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, source_offset, code) DO NOTHING
-                """, rows: exceptions))
+                """, rows: exceptions.map { e in
+                    [
+                        .int(Int64(e.code.number)), .text(e.reason), .text(e.source.source), .int(e.source.offset),
+                        e.session.map(SQLValue.text) ?? .null, e.execID.map(SQLValue.text) ?? .null,
+                        e.clOrdID.map(SQLValue.text) ?? .null,
+                    ]
+                }))
         }
         if !progress.isEmpty {
             plan.append(SQLStatement("""
@@ -165,7 +186,7 @@ public struct BookBatch: Sendable {
     }
 }
 
-private struct Key2: Hashable {
+private struct Key2: Hashable, Sendable {
     var a: String
     var b: String
     init(_ a: String, _ b: String) {
@@ -174,23 +195,17 @@ private struct Key2: Hashable {
     }
 }
 
-/// Rows keyed by identity: the last value wins, the first position stays.
-private struct Coalesced: Sendable {
-    private var index: [AnyHashableSendable: Int] = [:]
-    private(set) var rows: [[SQLValue]] = []
+/// Values keyed by identity: the last value wins, the first position stays.
+private struct Coalesced<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private var index: [Key: Int] = [:]
+    private(set) var values: [Value] = []
 
-    mutating func set<K: Hashable & Sendable>(_ key: K, _ row: [SQLValue]) {
-        let k = AnyHashableSendable(key)
-        if let i = index[k] {
-            rows[i] = row
+    mutating func set(_ key: Key, _ value: Value) {
+        if let i = index[key] {
+            values[i] = value
         } else {
-            index[k] = rows.count
-            rows.append(row)
+            index[key] = values.count
+            values.append(value)
         }
     }
-}
-
-private struct AnyHashableSendable: Hashable, @unchecked Sendable {
-    let base: AnyHashable
-    init<K: Hashable & Sendable>(_ key: K) { base = AnyHashable(key) }
 }

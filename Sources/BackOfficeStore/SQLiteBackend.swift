@@ -4,8 +4,8 @@ import GRDBSQLite
 /// The embedded default: one SQLite file in WAL mode, opened through GRDB.
 ///
 /// Plans run in one `BEGIN IMMEDIATE … COMMIT` on GRDB's writer; statements are prepared once
-/// per plan and their rows bound straight on the prepared statement, so a batch of thousands of
-/// reports costs one prepare per statement and one fsync per commit (`synchronous = FULL`, the
+/// per connection and kept, and their rows bound straight on the prepared statement, so a batch
+/// of thousands of reports costs one fsync per commit (`synchronous = FULL`, the
 /// default, makes every commit durable; `.normal` survives a process crash but not a power cut).
 public final class SQLiteBackend: SQLBackend {
     public enum Durability: Sendable {
@@ -89,7 +89,10 @@ public final class SQLiteBackend: SQLBackend {
     }
 
     private static func run(_ statement: SQLStatement, in db: Database) throws {
-        let prepared = try db.makeStatement(sql: statement.sql)
+        // The connection keeps prepared statements across plans: a load commits the same few
+        // statements thousands of times, and preparing an upsert costs as much as running it
+        // for dozens of rows.
+        let prepared = try db.cachedStatement(sql: statement.sql)
         let handle = prepared.sqliteStatement
         for row in statement.rows {
             try bind(row, to: handle, db: db, sql: statement.sql)

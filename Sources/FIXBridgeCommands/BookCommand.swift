@@ -98,6 +98,14 @@ public struct BookLoader {
 
     /// Loads one input (a capture file, a FAST stream turned into FIX messages, a live session's
     /// messages); `progress` gets (bytes read, total bytes if known).
+    ///
+    /// A rereadable input is loaded as a pipeline of two stages: while one batch is turned into
+    /// rows and committed on another thread, the next one is read, parsed and booked. At most one
+    /// commit is in flight and commits happen in batch order, each with the input's offset up to
+    /// its last report, so an interruption anywhere leaves the store at the end of a committed
+    /// batch: a rebuilt book resumes there, losing and duplicating nothing. Live inputs
+    /// (`commitsEachChunk`) commit each chunk before the next is read, so a chunk handed over is
+    /// durable when its callback returns.
     public mutating func load(_ input: BookInput, progress: ((Int64, Int64?) -> Void)? = nil) async throws {
         let source = input.source
         var resumeAt = input.isRereadable ? try await store.committedOffset(source: source) : 0
@@ -107,80 +115,114 @@ public struct BookLoader {
         var batch = BookBatch()
         var batchEvents: [BookEvent] = []
         var events: [BookEvent] = []
+        events.reserveCapacity(16)
         var lastEnd: Int64 = resumeAt
         var batchReportCount: Int64 = 0
         var pendingCommit = false
         var summary = self.summary
         var book = self.book
         let include = self.include
+        let shouldStop = self.shouldStop
+        let onBatch = self.onBatch
+        let commits = self.commits
+        let store = self.store
+        let pipelined = !input.commitsEachChunk
+        var inFlight: Task<Void, any Error>?
         defer {
             self.book = book
             self.summary = summary
         }
-        try await input.read(resumeAt, { event in
-            switch event {
-            case .error:
-                summary.badStretches += 1
-            case .message(let m):
-                summary.messages += 1
-                let end = m.offset + Int64(m.bytes.count)
-                if end <= resumeAt {
-                    summary.skippedAlreadyCommitted += 1
-                    return
-                }
-                let view = m.view()
-                lastEnd = end
-                guard view.msgType?.string == "8" else { return }
-                if let include, !include(m, view) {
-                    summary.filteredOut += 1
-                    return
-                }
-                summary.reports += 1
-                events.removeAll(keepingCapacity: true)
-                book.apply(view, source: SourcePosition(source: source, offset: m.offset), into: &events)
-                if events.isEmpty { summary.duplicates += 1 }
-                for e in events {
-                    switch e {
-                    case .fillBooked: summary.fillsBooked += 1
-                    case .fillCorrected: summary.corrections += 1
-                    case .fillBusted: summary.busts += 1
-                    case .exceptionRaised: summary.exceptions += 1
-                    default: break
-                    }
-                }
-                batch.add(events, book: book)
-                if onBatch != nil { batchEvents += events }
-                batchReportCount += 1
-                if batch.reports >= batchReports { pendingCommit = true }
+        // Hands the batch to the store: in the background when pipelined, once the commit
+        // before it is done (so commits keep their order and at most two batches are held).
+        func commit(_ batch: BookBatch, _ extra: [SQLStatement]) async throws {
+            if let previous = inFlight {
+                inFlight = nil
+                try await previous.value
             }
-        }, { bytes in
-            progress?(bytes, input.size)
-            // Commit at chunk boundaries once a batch is full, at the end of the input, and after
-            // every chunk of a live input (whose chunks are what arrived together).
-            let atEnd = input.size.map { bytes >= $0 } ?? false
-            let stopping = shouldStop?() ?? false
-            let due = pendingCommit || ((atEnd || input.commitsEachChunk || stopping) && (!batch.isEmpty || batchReportCount > 0))
-            guard due else {
-                if stopping { throw BookLoadStopped(source: source, offset: lastEnd) }
-                return
-            }
-            if input.isRereadable { batch.markProgress(source: source, offset: lastEnd, reports: batchReportCount) }
-            if commits {
-                let extra = try await onBatch?(batchEvents) ?? []
+            if pipelined {
+                inFlight = Task { try await store.commit(batch, extra: extra) }
+            } else {
                 try await store.commit(batch, extra: extra)
-                summary.batches += 1
             }
-            batch = BookBatch()
-            batchEvents.removeAll(keepingCapacity: true)
-            batchReportCount = 0
-            pendingCommit = false
-            if stopping { throw BookLoadStopped(source: source, offset: lastEnd) }
-        })
-        if commits && (!batch.isEmpty || batchReportCount > 0) {
-            if input.isRereadable { batch.markProgress(source: source, offset: lastEnd, reports: batchReportCount) }
-            let extra = try await onBatch?(batchEvents) ?? []
-            try await store.commit(batch, extra: extra)
             summary.batches += 1
+        }
+        do {
+            try await input.read(resumeAt, { event in
+                switch event {
+                case .error:
+                    summary.badStretches += 1
+                case .message(let m):
+                    summary.messages += 1
+                    let end = m.offset + Int64(m.bytes.count)
+                    if end <= resumeAt {
+                        summary.skippedAlreadyCommitted += 1
+                        return
+                    }
+                    let view = m.view()
+                    lastEnd = end
+                    guard let msgType = view.msgType, msgType.equals("8") else { return }
+                    if let include, !include(m, view) {
+                        summary.filteredOut += 1
+                        return
+                    }
+                    summary.reports += 1
+                    events.removeAll(keepingCapacity: true)
+                    book.apply(view, source: SourcePosition(source: source, offset: m.offset), into: &events)
+                    if events.isEmpty { summary.duplicates += 1 }
+                    for e in events {
+                        switch e {
+                        case .fillBooked: summary.fillsBooked += 1
+                        case .fillCorrected: summary.corrections += 1
+                        case .fillBusted: summary.busts += 1
+                        case .exceptionRaised: summary.exceptions += 1
+                        default: break
+                        }
+                    }
+                    batch.add(events, book: book)
+                    if onBatch != nil { batchEvents += events }
+                    batchReportCount += 1
+                    if batch.reports >= batchReports { pendingCommit = true }
+                }
+            }, { bytes in
+                progress?(bytes, input.size)
+                // Commit at chunk boundaries once a batch is full, at the end of the input, and
+                // after every chunk of a live input (whose chunks are what arrived together).
+                let atEnd = input.size.map { bytes >= $0 } ?? false
+                let stopping = shouldStop?() ?? false
+                let due = pendingCommit
+                    || ((atEnd || input.commitsEachChunk || stopping) && (!batch.isEmpty || batchReportCount > 0))
+                guard due else {
+                    if stopping { throw BookLoadStopped(source: source, offset: lastEnd) }
+                    return
+                }
+                if input.isRereadable { batch.markProgress(source: source, offset: lastEnd, reports: batchReportCount) }
+                if commits {
+                    let extra = try await onBatch?(batchEvents) ?? []
+                    try await commit(batch, extra)
+                }
+                batch = BookBatch()
+                batchEvents.removeAll(keepingCapacity: true)
+                batchReportCount = 0
+                pendingCommit = false
+                if stopping { throw BookLoadStopped(source: source, offset: lastEnd) }
+            })
+            if commits && (!batch.isEmpty || batchReportCount > 0) {
+                if input.isRereadable { batch.markProgress(source: source, offset: lastEnd, reports: batchReportCount) }
+                let extra = try await onBatch?(batchEvents) ?? []
+                try await commit(batch, extra)
+            }
+            if let last = inFlight {
+                inFlight = nil
+                try await last.value
+            }
+        } catch {
+            // A failed read or commit: the commit still in flight finishes (or fails) before the
+            // error goes up, so the caller never races a transaction it no longer knows of.
+            // A stop on request is only reported once what was read is committed.
+            if let last = inFlight {
+                if error is BookLoadStopped { try await last.value } else { _ = try? await last.value }
+            }
+            throw error
         }
     }
 }

@@ -86,6 +86,8 @@ struct ReportFields {
     var transactTime: FIXValue?
     /// NoMiscFees(136): the fees are read in a second pass, only for fills.
     var miscFeeCount: FIXValue?
+    /// Byte offset of NoMiscFees(136) in the message: the second pass starts there.
+    var miscFeesOffset = 0
     var hasMiscFees: Bool { miscFeeCount != nil }
     /// The message's fields could not all be read.
     var syntaxError = false
@@ -123,7 +125,11 @@ struct ReportFields {
             case 60: if transactTime == nil { transactTime = v }
             case 64: if settlDate == nil { settlDate = v }
             case 75: if tradeDate == nil { tradeDate = v }
-            case 136: if miscFeeCount == nil { miscFeeCount = v }
+            case 136:
+                if miscFeeCount == nil {
+                    miscFeeCount = v
+                    miscFeesOffset = field.offset
+                }
             case 150: if execType == nil { execType = v }
             case 448: lastPartyID = v
             case 452:
@@ -146,10 +152,14 @@ struct RawFee {
 
 /// Reads the MiscFees group (136: 137 amount, 138 currency, 139 type, 891 basis). An entry
 /// starts at MiscFeeAmt(137), the group's first field. At most `TradeBook.miscFeesMax` entries are read.
-func readMiscFees(_ message: FIXMessage) -> [RawFee] {
+func readMiscFees(_ message: FIXMessage, from offset: Int = 0) -> [RawFee] {
     var fees: [RawFee] = []
     var inGroup = false
-    for field in message {
+    // The group cannot start before NoMiscFees(136): reading from there skips the header and
+    // the parties, most of the message.
+    let rest = FIXMessage(unchecked: UnsafeRawBufferPointer(rebasing: message.bytes[offset...]),
+                          dataFields: message.dataFields)
+    for field in rest {
         switch field.tag {
         case 136: inGroup = true
         case 137 where inGroup:

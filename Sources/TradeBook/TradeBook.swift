@@ -69,7 +69,10 @@ public struct TradeBook: Sendable {
     /// Source positions of malformed reports already raised: such a report has no usable key,
     /// so replaying the same source raises it only once.
     var malformedSeen: Set<SourcePosition> = []
-    private var lastSession = SessionCache(sender: [], target: [], name: "", id: -1)
+    /// Recently seen sessions by their header bytes (see `sessionName`).
+    private var sessionCache: [SessionCache] = []
+    /// Sessions remembered by `sessionCache`; beyond it the oldest entry makes room.
+    static let sessionCacheMax = 64
 
     public init(configuration: BookConfiguration) {
         self.configuration = configuration
@@ -155,19 +158,21 @@ public struct TradeBook: Sendable {
         }
     }
 
-    /// `SenderCompID:TargetCompID`, else the source name. Reports come in runs from one
-    /// session, so the last name is kept and reused while the header bytes are the same.
+    /// `SenderCompID:TargetCompID`, else the source name. A capture interleaves the reports of
+    /// a few sessions, so the names of the last `sessionCacheMax` sessions are kept with their
+    /// header bytes and found again by comparing bytes: no string is built or hashed for them.
     private mutating func sessionName(_ r: ReportFields, source: SourcePosition) -> (String, Int32) {
         guard let sender = r.sender, let target = r.target else {
             return (source.source, names.id(source.source))
         }
-        if sender.equals(lastSession.sender), target.equals(lastSession.target) {
-            return (lastSession.name, lastSession.id)
+        for entry in sessionCache where sender.equals(entry.sender) && target.equals(entry.target) {
+            return (entry.name, entry.id)
         }
         let name = sender.string + ":" + target.string
-        lastSession = SessionCache(sender: Array(sender.bytes), target: Array(target.bytes), name: name,
-                                   id: names.id(name))
-        return (name, lastSession.id)
+        let entry = SessionCache(sender: Array(sender.bytes), target: Array(target.bytes), name: name, id: names.id(name))
+        if sessionCache.count == TradeBook.sessionCacheMax { sessionCache.removeFirst() }
+        sessionCache.append(entry)
+        return (name, entry.id)
     }
 
     /// Reserves room for about this many more applied reports, orders and fills, so that a
@@ -211,12 +216,14 @@ public struct TradeBook: Sendable {
         let origClOrdID = r.origClOrdID?.string
         var pending: [BookException] = []
         let id: Int
-        // nil for an order this report creates: its first upsert is always emitted.
-        let before: Order?
+        // An order this report creates always has its first upsert emitted.
+        // A report that adds a ClOrdID to the chain changes the order even when nothing else does.
+        let created: Bool
+        var linked = false
         if let found = find(session: sid, clOrdID: clOrdID, origClOrdID: origClOrdID) {
             id = found
-            before = orders[found]
-            link(found, session: sid, clOrdID: clOrdID, origClOrdID: origClOrdID)
+            created = false
+            linked = link(found, session: sid, clOrdID: clOrdID, origClOrdID: origClOrdID)
         } else {
             guard let side = r.side?.char.flatMap(Side.init(rawValue:)) else {
                 return malformed("Side(54) missing or not bookable", r, key.session, clOrdID, source, &events)
@@ -236,7 +243,7 @@ public struct TradeBook: Sendable {
             }
             id = createOrder(r, session: key.session, sid: sid, clOrdID: clOrdID, origClOrdID: origClOrdID,
                              side: side, instrument: instrument)
-            before = nil
+            created = true
         }
         var order = orders[id]
         if let orderID = r.orderID, order.orderID == nil { order.orderID = orderID.string }
@@ -276,7 +283,8 @@ public struct TradeBook: Sendable {
         }
         finishOrder(&order, r, key: key, clOrdID: clOrdID, source: source, checkOverfill: action == .trade,
                     exceptions: &pending)
-        if before == nil || order != before {
+        // Compared with the stored order in place (no copy of the old value is kept).
+        if created || linked || order != orders[id] {
             orders[id] = order
             events.append(.orderUpserted(order))
         }
@@ -340,8 +348,9 @@ public struct TradeBook: Sendable {
                     clOrdID: order.clOrdID, source: source, exceptions: &pending)
             }
             if r.hasMiscFees {
-                fill.fees = fees(message, currency: fill.currency, quantity: newQty, gross: newQty.times(newPx),
-                                 key: key, clOrdID: order.clOrdID, source: source, exceptions: &pending)
+                fill.fees = fees(message, from: r.miscFeesOffset, currency: fill.currency, quantity: newQty,
+                                 gross: newQty.times(newPx), key: key, clOrdID: order.clOrdID, source: source,
+                                 exceptions: &pending)
             }
             // A restated trade date moves a derived settlement date with it.
             if let date = r.tradeDate?.date {
@@ -389,17 +398,19 @@ public struct TradeBook: Sendable {
         return nil
     }
 
-    /// Adds the report's ClOrdID and OrigClOrdID to the order's chain when they are new.
-    private mutating func link(_ id: Int, session: Int32, clOrdID: String, origClOrdID: String?) {
-        if let origClOrdID { link(id, OrderKey(session: session, clOrdID: origClOrdID)) }
-        link(id, OrderKey(session: session, clOrdID: clOrdID))
+    /// Adds the report's ClOrdID and OrigClOrdID to the order's chain when they are new; true
+    /// when it added one.
+    private mutating func link(_ id: Int, session: Int32, clOrdID: String, origClOrdID: String?) -> Bool {
+        var added = false
+        if let origClOrdID { added = link(id, OrderKey(session: session, clOrdID: origClOrdID)) }
+        return link(id, OrderKey(session: session, clOrdID: clOrdID)) || added
     }
 
-    private mutating func link(_ id: Int, _ key: OrderKey) {
-        if orderIndex[key] == nil {
-            orderIndex[key] = id
-            orders[id].clOrdIDs.append(key.clOrdID)
-        }
+    private mutating func link(_ id: Int, _ key: OrderKey) -> Bool {
+        guard orderIndex[key] == nil else { return false }
+        orderIndex[key] = id
+        orders[id].clOrdIDs.append(key.clOrdID)
+        return true
     }
 
     private mutating func createOrder(_ r: ReportFields, session: String, sid: Int32, clOrdID: String,
@@ -484,8 +495,10 @@ public struct TradeBook: Sendable {
         let (commission, commissionCurrency) = self.commission(r, currency: currency, quantity: quantity, gross: gross,
                                                                key: key, clOrdID: order.clOrdID, source: source,
                                                                exceptions: &pending)
-        let fees = r.hasMiscFees ? self.fees(message, currency: currency, quantity: quantity, gross: gross, key: key,
-                                             clOrdID: order.clOrdID, source: source, exceptions: &pending) : []
+        let fees = r.hasMiscFees
+            ? self.fees(message, from: r.miscFeesOffset, currency: currency, quantity: quantity, gross: gross, key: key,
+                        clOrdID: order.clOrdID, source: source, exceptions: &pending)
+            : []
         let tradeDate = self.tradeDate(r)
         let settlementDate = r.settlDate?.date ?? configuration.settlement.settlementDate(for: tradeDate)
         let account = accountIdentifier(r) ?? order.account
@@ -531,11 +544,11 @@ public struct TradeBook: Sendable {
     }
 
     /// MiscFees by MiscFeeBasis(891): 0 or missing absolute, 1 per unit, 2 percentage.
-    private func fees(_ message: FIXMessage, currency: String, quantity: FIXDecimal, gross: FIXDecimal,
+    private func fees(_ message: FIXMessage, from offset: Int, currency: String, quantity: FIXDecimal, gross: FIXDecimal,
                       key: ExecutionKey, clOrdID: String, source: SourcePosition,
                       exceptions pending: inout [BookException]) -> [Fee] {
         var result: [Fee] = []
-        for raw in readMiscFees(message) {
+        for raw in readMiscFees(message, from: offset) {
             guard let value = raw.amount else { continue }
             let amount: FIXDecimal?
             switch raw.basis ?? 0 {

@@ -88,9 +88,104 @@ import TradeBook
         try await backend.close()
     }
 
+    /// A capture handed over one message per chunk, so that a small batch size gives many
+    /// batches (a capture file is read in 1 MB chunks and commits only at chunk ends).
+    static func messageByMessage(_ bytes: [UInt8], source: String) -> BookInput {
+        BookInput(source: source, size: Int64(bytes.count), isRereadable: true) { _, handle, afterChunk in
+            var decoder = CaptureDecoder()
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
+                end = min(end + 1, bytes.count)
+                bytes[start..<end].withUnsafeBytes { decoder.append($0) }
+                try decoder.drain(handle)
+                try await afterChunk(Int64(end))
+                start = end
+            }
+            decoder.finish()
+            try decoder.drain(handle)
+        }
+    }
+
+    /// Commits of a pipelined load run in the background; when one fails, the load fails, the
+    /// store holds whole batches only, and loading again completes the book exactly once.
+    @Test func aFailedPipelinedCommitLosesAndDuplicatesNothing() async throws {
+        let (dir, _, _) = try setUp()
+        let accounts = ["ACC1": "CLIENT1"]
+        let bytes = Self.capture()
+
+        // The reference: one clean load.
+        let clean = BookStore(backend: try await StoreLocation.sqlite(path: dir.file("clean.sqlite")).open())
+        var reference = try await BookLoader(store: clean, configuration: BookConfiguration(accounts: accounts), batchReports: 2)
+        try await reference.load(Self.messageByMessage(bytes, source: "day.fix"))
+        #expect(reference.summary.batches == 4)
+
+        let location = StoreLocation.sqlite(path: dir.file("crash.sqlite"))
+        let failing = FailingBackend(try await location.open(), failAtWrite: 3)
+        var loader = try await BookLoader(store: BookStore(backend: failing), configuration: BookConfiguration(accounts: accounts),
+                                          batchReports: 2)
+        await #expect(throws: BackOfficeStoreError.self) {
+            try await loader.load(Self.messageByMessage(bytes, source: "day.fix"))
+        }
+        try await failing.close()
+
+        // Two batches (four reports, one a duplicate) made it; the failed one left nothing.
+        let store = BookStore(backend: try await location.open())
+        let offset = try await store.committedOffset(source: "day.fix")
+        #expect(offset > 0 && offset < Int64(bytes.count))
+        #expect(try await store.backend.query("SELECT COUNT(*) FROM executions", []).first?.first?.int == 3)
+
+        // Restart: resume after the last committed batch.
+        var again = try await BookLoader(store: store, configuration: BookConfiguration(accounts: accounts), batchReports: 2)
+        try await again.load(Self.messageByMessage(bytes, source: "day.fix"))
+        #expect(again.summary.skippedAlreadyCommitted == 4)
+        #expect(again.book.snapshot == reference.book.snapshot)
+        let (snapshot, cleanSnapshot) = (try await store.snapshot(), try await clean.snapshot())
+        #expect(snapshot == cleanSnapshot)
+        let positions = try await store.positions(BookFilter())
+        let cleanPositions = try await clean.positions(BookFilter())
+        #expect(positions == cleanPositions)
+        let (cash, cleanCash) = (try await store.cash(BookFilter()), try await clean.cash(BookFilter()))
+        #expect(cash == cleanCash)
+        try await store.backend.close()
+        try await clean.backend.close()
+    }
+
     @Test func badOptionsAreRefusedWithTheirName() async throws {
         #expect(throws: (any Error).self) { try StoreOptions.parse(["--db", "mysql://x@y/z"]).location() }
         #expect(throws: (any Error).self) { try parseBusinessDate("2024-13-01") }
         #expect(try parseBusinessDate("2024-03-15") == FIXDate("20240315"))
     }
+}
+
+/// A backend whose `failAtWrite`-th write fails (before touching the database), as a crash or a
+/// lost connection in the middle of a load would.
+final class FailingBackend: SQLBackend, @unchecked Sendable {
+    let base: any SQLBackend
+    let failAtWrite: Int
+    private let lock = NSLock()
+    private var writes = 0
+
+    init(_ base: any SQLBackend, failAtWrite: Int) {
+        self.base = base
+        self.failAtWrite = failAtWrite
+    }
+
+    var dialect: SQLDialect { base.dialect }
+
+    func write(_ plan: [SQLStatement]) async throws {
+        let n = lock.withLock {
+            writes += 1
+            return writes
+        }
+        if n >= failAtWrite {
+            // A statement that cannot run makes the backend fail the way a real failure does.
+            try await base.write(plan + [SQLStatement("INSERT INTO no_such_table VALUES (1)")])
+        }
+        try await base.write(plan)
+    }
+
+    func query(_ sql: String, _ values: [SQLValue]) async throws -> [SQLRow] { try await base.query(sql, values) }
+    func close() async throws { try await base.close() }
 }

@@ -669,3 +669,30 @@ struct TransitionCase: Sendable, CustomTestStringConvertible {
         #expect(derived.fillsBooked[0].settlementDate == FIXDate(year: 2024, month: 3, day: 18)!)  // Thu T+2
     }
 }
+
+/// Session names are found by their header bytes among the recently seen sessions; more
+/// sessions than that cache holds, interleaved, still book under their own names exactly once.
+@Suite struct SessionNameTests {
+    @Test func moreInterleavedSessionsThanTheCacheHoldBookUnderTheirOwnNames() {
+        var h = Harness()
+        let sessions = TradeBook.sessionCacheMax + 6
+        var builders = (0..<sessions).map { i -> ReportBuilder in
+            var b = ReportBuilder()
+            b.target = "CL\(i)"
+            return b
+        }
+        var reports: [[UInt8]] = []
+        for i in 0..<sessions { reports.append(builders[i].new("A")) }
+        for i in 0..<sessions { reports.append(builders[i].fill("A", qty: "10", px: "5", cum: "10")) }
+        for r in reports { h.apply(r) }
+        #expect(h.book.orders.count == sessions)
+        #expect(h.book.fills.count == sessions)
+        for i in 0..<sessions {
+            #expect(h.book.fill(session: "BRKR:CL\(i)", execID: "E2")?.quantity == FIXDecimal("10"))
+            #expect(h.order("A", session: "BRKR:CL\(i)")?.cumQty == FIXDecimal("10"))
+        }
+        // Replayed in another order, after the cache has moved on: nothing is applied again.
+        for r in reports.reversed() { #expect(h.apply(r).isEmpty) }
+        #expect(h.book.fills.count == sessions)
+    }
+}

@@ -45,7 +45,7 @@ run_case() {  # label db-maker
       dry) db="sqlite:$work/dry.sqlite"; rm -f "$work"/dry.sqlite*;;
       sqlite) db="sqlite:$work/book$i.sqlite"; rm -f "$work"/book$i.sqlite*;;
       postgres)
-        local name="fixbridge_bench_$i_$$"
+        local name="fixbridge_bench_${i}_$$"
         psql "$FIXBRIDGE_BENCH_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS fixbridge_bench_$i" >/dev/null
         psql "$FIXBRIDGE_BENCH_POSTGRES_URL" -qc "CREATE DATABASE fixbridge_bench_$i" >/dev/null
         db="${FIXBRIDGE_BENCH_POSTGRES_URL%/*}/fixbridge_bench_$i";;
