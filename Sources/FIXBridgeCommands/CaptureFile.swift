@@ -80,13 +80,16 @@ public struct CaptureFile {
         private(set) var bytesRead: Int64 = 0
 
         init(file: CaptureFile, framer: FIXFramer, start: Int64 = 0, tail: Bool = false) throws {
-            fd = file.path == "-" ? 0 : open(file.path, O_RDONLY)
-            guard fd >= 0 else { throw OpenError(path: file.path, reason: String(cString: strerror(errno))) }
-            if start > 0 && lseek(fd, off_t(start), SEEK_SET) != off_t(start) {
+            // The descriptor is opened and positioned before any stored property is set, so a
+            // failure leaves nothing half-initialised behind.
+            let descriptor = file.path == "-" ? 0 : open(file.path, O_RDONLY)
+            guard descriptor >= 0 else { throw OpenError(path: file.path, reason: String(cString: strerror(errno))) }
+            if start > 0 && lseek(descriptor, off_t(start), SEEK_SET) != off_t(start) {
                 let reason = "cannot seek to byte \(start): \(String(cString: strerror(errno)))"
-                close(fd)
+                if descriptor != 0 { close(descriptor) }
                 throw OpenError(path: file.path, reason: reason)
             }
+            fd = descriptor
             path = file.path
             self.tail = tail
             decoder = CaptureDecoder(framer: framer, startingAt: start)
