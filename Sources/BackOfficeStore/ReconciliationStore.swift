@@ -519,13 +519,7 @@ public struct BreakStore: Sendable {
 
     /// The `state` column: what listings filter on.
     static func stateName(_ s: BreakState) -> String {
-        switch s {
-        case .open: return "open"
-        case .assigned: return "assigned"
-        case .pendingApproval: return "pending"
-        case .resolved: return "resolved"
-        case .forceClosed: return "closed"
-        }
+        BreakReports.stateWord(s)
     }
 
     static func assignee(_ s: BreakState) -> String? {
