@@ -167,8 +167,10 @@ final class RunDaemon: @unchecked Sendable {
         var initiators: [FIXInitiator] = []
         var acceptorRuntimes: [(QuickFIXSettings.Session, FIXSessionRuntime)] = []
         var logs: [(session: FIXSessionID, path: String)] = []
+        var fileStores: [FileMessageStore] = []
         for setup in sessions {
-            let runtime = try host.makeRuntime(setup, application: application)
+            let (runtime, fileStore) = try host.makeRuntimeAndStore(setup, application: application)
+            if let fileStore { fileStores.append(fileStore) }
             logs.append((setup.configuration.id,
                          FileMessageLog.messagesPath(directory: setup.endpoint.fileLogPath!, sessionID: setup.configuration.id)))
             if setup.configuration.connectionType == .initiator {
@@ -264,6 +266,8 @@ final class RunDaemon: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(20))
         }
         try await bookPass()
+        // The stores' locks go with the daemon, even while a connection is still winding down.
+        for store in fileStores { store.close() }
         stopping.withLockedValue { $0 = true }
         await webhookTask?.value
         summary.delivered = delivered.withLockedValue { $0 }

@@ -69,6 +69,14 @@ struct SessionHost {
     }
 
     func makeRuntime(_ setup: QuickFIXSettings.Session, application: FIXApplication) throws -> FIXSessionRuntime {
+        try makeRuntimeAndStore(setup, application: application).runtime
+    }
+
+    /// The runtime and its file store (nil with the in-memory store), for a driver that must
+    /// release the store's lock when it stops (a daemon restarted in the same process).
+    func makeRuntimeAndStore(_ setup: QuickFIXSettings.Session, application: FIXApplication) throws
+        -> (runtime: FIXSessionRuntime, fileStore: FileMessageStore?)
+    {
         let config = setup.configuration
         let endpoint = setup.endpoint
         var validator: FIXValidator?
@@ -92,9 +100,12 @@ struct SessionHost {
             }
         }
         let store: MessageStore
+        var fileStore: FileMessageStore?
         if let path = endpoint.fileStorePath {
-            store = try FileMessageStore(directory: path, sessionID: config.id,
-                                         sync: endpoint.fileStoreSync ? .everyMessage : .everyBatch)
+            let opened = try FileMessageStore(directory: path, sessionID: config.id,
+                                              sync: endpoint.fileStoreSync ? .everyMessage : .everyBatch)
+            fileStore = opened
+            store = opened
         } else {
             store = InMemoryMessageStore(creationTime: WallClock.now())
         }
@@ -112,7 +123,7 @@ struct SessionHost {
                 zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(time.nanosecondsSinceEpoch) / 1e9))
             }
         }
-        return FIXSessionRuntime(
+        let runtime = FIXSessionRuntime(
             session: session, store: store, application: application,
             eventLog: { line in
                 events(line)
@@ -122,6 +133,7 @@ struct SessionHost {
                 messageObserver?(config.id, direction)
                 if direction == "in" { log?.incoming(bytes, at: WallClock.now()) } else { log?.outgoing(bytes, at: WallClock.now()) }
             })
+        return (runtime, fileStore)
     }
 }
 

@@ -73,6 +73,16 @@ final class WebhookReceiver: Sendable {
         for child in children { try? await child.close() }
     }
 
+    /// Closes the listener only (see the handler's outage).
+    func stopListening() async {
+        let server = state.withLock { s -> Channel? in
+            s.stopping = true
+            defer { s.server = nil }
+            return s.server
+        }
+        try? await server?.close()
+    }
+
     func shutdown() async {
         await stop()
         try? await group.shutdownGracefully()
@@ -146,7 +156,11 @@ final class WebhookReceiver: Sendable {
                 let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
                 if answer.stopNow {
                     let receiver = self.receiver
-                    done.whenComplete { _ in Task { await receiver.stop() } }
+                    // Only the listener closes: requests answered on other connections just before
+                    // this one keep their answers (closing those connections could drop a 200
+                    // already written, and the client would rightly send that item again); any
+                    // later request on them is dropped unanswered, as `accept` returns nil.
+                    done.whenComplete { _ in Task { await receiver.stopListening() } }
                 }
             }
         }
