@@ -130,7 +130,7 @@ private func jsonObject(_ text: String) throws -> [String: Any] {
         receiver.stop(after: 5)
         let deliver = try CRMOutboxCommand.parse([
             "--db", db.url, "--deliver", "--once", "--webhook", "http://127.0.0.1:\(port)/hook", "--secret", secret,
-            "--timeout-ms", "300", "--retry-base-ms", "10", "--retry-cap-ms", "80", "--attempts-max", "1000",
+            "--timeout-ms", "1000", "--retry-base-ms", "10", "--retry-cap-ms", "80", "--attempts-max", "1000",
         ])
         let run = Task { try await deliver.perform() }
         #expect(await Self.waitUntil { !receiver.isRunning })
