@@ -188,10 +188,12 @@ import TradeBook
             return
         }
         let dir = try TemporaryDirectory(prefix: "fixbridge-replay-sigterm")
+        // Large enough (about 16 chunks of 1 MiB) that the replay is still running when the
+        // signal arrives, however fast the machine.
         let capture = dir.file("corpus.fix")
         let generate = Process()
         generate.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        generate.arguments = ["python3", SharedData.shared("bench/gen_fix_corpus.py").path, "--count", "10000",
+        generate.arguments = ["python3", SharedData.shared("bench/gen_fix_corpus.py").path, "--count", "40000",
                               "--seed", "11", "--version", "4.4", "-o", capture]
         try generate.run()
         generate.waitUntilExit()
