@@ -412,7 +412,7 @@ public struct ReplayCommand: AsyncParsableCommand {
         let elapsed = ContinuousClock.now - started
         try await Task.sleep(for: .milliseconds(Int(linger * 1000)))
         runtime.logout(text: "replay done")
-        try await Task.sleep(for: .milliseconds(300))
+        await waitUntilDisconnected([runtime], seconds: setup.configuration.logoutTimeoutSeconds)
         for server in servers { try? await server.close() }
         return SessionResult(session: "\(setup.configuration.id)", sent: sent, received: application.received,
                              seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)

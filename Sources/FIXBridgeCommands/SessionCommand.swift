@@ -73,11 +73,13 @@ public struct SessionCommand: AsyncParsableCommand {
                     break
                 }
             }
-            try await Task.sleep(nanoseconds: 100_000_000)
+            // Test orders are watched closely, so that the command ends as soon as they are done.
+            try await Task.sleep(for: .milliseconds(sender == nil ? 100 : 2))
         }
         for initiator in initiators { initiator.stop() }
         for (_, runtime) in acceptorRuntimes { runtime.logout() }
-        try await Task.sleep(nanoseconds: 500_000_000)
+        await waitUntilDisconnected(initiators.map(\.runtime) + acceptorRuntimes.map(\.1),
+                                    seconds: sessions.map(\.configuration.logoutTimeoutSeconds).max() ?? 2)
         for server in servers { try? await server.close() }
         if exitCode != 0 { throw ExitCode(exitCode) }
     }

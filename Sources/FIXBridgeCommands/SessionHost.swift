@@ -157,3 +157,13 @@ enum StopSignal {
         signal(SIGTERM) { _ in StopSignal.received = 1 }
     }
 }
+
+/// Waits until none of `runtimes` holds a connection any more (their logout handshakes are
+/// done, or the counterparty hung up), for at most `seconds`. Stopping commands call it after
+/// asking their sessions to log out, instead of sleeping a fixed time.
+func waitUntilDisconnected(_ runtimes: [FIXSessionRuntime], seconds: Int) async {
+    let deadline = ContinuousClock.now + .seconds(max(1, seconds))
+    while ContinuousClock.now < deadline, runtimes.contains(where: \.isConnected) {
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+}

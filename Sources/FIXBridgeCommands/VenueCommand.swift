@@ -51,7 +51,7 @@ public struct VenueCommand: AsyncParsableCommand {
             try await Task.sleep(nanoseconds: 100_000_000)
         }
         for (_, runtime) in runtimes { runtime.logout(text: "venue closing") }
-        try await Task.sleep(nanoseconds: 500_000_000)
+        await waitUntilDisconnected(runtimes.map(\.1), seconds: sessions.map(\.configuration.logoutTimeoutSeconds).max() ?? 2)
         for server in servers { try? await server.close() }
     }
 }

@@ -32,8 +32,21 @@ public protocol MessageStore: AnyObject {
     func messages(from: Int, through: Int) throws -> [(sequence: Int, message: [UInt8])]
     /// Forgets every message and sets both sequence numbers to 1 with a new creation time.
     func reset(creationTime: FIXTimestamp) throws
+    /// Hands writes the store buffered to the operating system, so that a process crash loses
+    /// none of them. The driver calls it before it sends the bytes those writes cover; `sync()`
+    /// flushes too. A no-op for stores that write through.
+    func flush() throws
     /// Makes everything saved so far durable (a no-op for stores that write through).
     func sync() throws
+    /// Makes what `flush()` has written durable (per the store's sync policy) without touching
+    /// what is still buffered, so a driver may call it on another thread while it goes on
+    /// saving and flushing (never while it resets or closes the store). Defaults to `sync()`.
+    func syncFlushed() throws
+}
+
+extension MessageStore {
+    public func flush() throws {}
+    public func syncFlushed() throws { try sync() }
 }
 
 /// A store that keeps everything in memory: for tests and sessions that need no durability.

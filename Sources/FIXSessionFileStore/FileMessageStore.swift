@@ -44,10 +44,13 @@ public final class FileMessageStore: MessageStore {
         /// cost of one or two disk flushes per message. QuickFIX's `FileStoreSync=Y`.
         case everyMessage
         /// Only when `sync()` is called, which the driver does at the end of each batch of
-        /// messages it handled: a power loss can lose the last batch, a process crash nothing.
+        /// messages it handled: a power loss can lose the last batch, a process crash nothing
+        /// that was sent. Writes are buffered and handed to the kernel by `flush()` (a few
+        /// system calls per batch instead of several per message).
         case everyBatch
-        /// Never: the operating system writes back when it likes. A process crash loses
-        /// nothing (the data is in the kernel's page cache), a power loss can lose seconds.
+        /// Never: the operating system writes back when it likes. Writes are buffered as with
+        /// `everyBatch`; once flushed, a process crash loses nothing (the data is in the
+        /// kernel's page cache), a power loss can lose seconds.
         case none
 
         /// The policy for QuickFIX's `FileStoreSync` setting (`FIXSessionEndpoint.fileStoreSync`):
@@ -63,6 +66,8 @@ public final class FileMessageStore: MessageStore {
     public static let sequenceMax = 9_999_999_999
     /// The largest index file read on open (about 25 million messages).
     public static let indexBytesMax = 1 << 30
+    /// Buffered writes are flushed on their own once this many body bytes wait.
+    public static let bufferBytesMax = 1 << 20
 
     /// The paths of a session's store files in `directory`.
     public struct Paths: Sendable, Hashable {
@@ -96,10 +101,20 @@ public final class FileMessageStore: MessageStore {
     private var header: PosixFile
     private var seqnums: PosixFile
     private var index: [Int: (offset: Int, size: Int)] = [:]
+    /// Logical ends, counting what is still buffered.
     private var bodyEnd = 0
     private var headerEnd = 0
+    /// Buffered writes (`everyBatch` and `none`): body bytes from `bodyWritten`, index entries
+    /// from `headerWritten`, and the newest sequence numbers, written in that order by `flush()`.
+    private var pendingBody: [UInt8] = []
+    private var pendingHeader: [UInt8] = []
+    private var pendingSequences: [UInt8]?
+    private var bodyWritten = 0
+    private var headerWritten = 0
     private var unsynced = false
     private var closed = false
+    /// Held by `syncFlushed` (which may run on another thread) and by `close`.
+    private let descriptorsLock = PosixMutex()
 
     /// Opens (creating when absent) the store of `sessionID` in `directory`, which is created
     /// with its parents when missing. A new store's creation time is `newStoreCreationTime`,
@@ -159,11 +174,14 @@ public final class FileMessageStore: MessageStore {
     /// Releases the files and the lock; later calls throw. Closing twice is harmless.
     public func close() {
         guard !closed else { return }
-        closed = true
-        if unsynced && syncPolicy != .none { try? syncFiles() }
-        body.close()
-        header.close()
-        seqnums.close()
+        try? flush()
+        descriptorsLock.withLock {
+            closed = true
+            if unsynced && syncPolicy != .none { try? syncFiles() }
+            body.close()
+            header.close()
+            seqnums.close()
+        }
     }
 
     // MARK: MessageStore
@@ -172,10 +190,15 @@ public final class FileMessageStore: MessageStore {
         try checkOpen()
         try Self.checkSequence(nextSender)
         try Self.checkSequence(nextTarget)
-        try seqnums.write(Self.sequenceText(sender: nextSender, target: nextTarget), at: 0)
+        if syncPolicy == .everyMessage {
+            try seqnums.write(Self.sequenceText(sender: nextSender, target: nextTarget), at: 0)
+            try seqnums.sync()
+        } else {
+            pendingSequences = Self.sequenceText(sender: nextSender, target: nextTarget)
+            unsynced = true
+        }
         nextSenderSequence = nextSender
         nextTargetSequence = nextTarget
-        if syncPolicy == .everyMessage { try seqnums.sync() } else { unsynced = true }
     }
 
     public func save(sequence: Int, message: [UInt8]) throws {
@@ -184,23 +207,32 @@ public final class FileMessageStore: MessageStore {
         guard message.count <= Self.messageBytesMax else {
             throw FileStoreError(.messageTooLarge(sequence: sequence, bytes: message.count, max: Self.messageBytesMax))
         }
+        let offset = bodyEnd
+        let entry = Array("\(sequence),\(offset),\(message.count)\n".utf8)
+        guard syncPolicy == .everyMessage else {
+            pendingBody += message
+            pendingHeader += entry
+            bodyEnd = offset + message.count
+            headerEnd += entry.count
+            index[sequence] = (offset, message.count)
+            unsynced = true
+            if pendingBody.count >= Self.bufferBytesMax { try flush() }
+            return
+        }
         // Body first, index second: a crash between the two leaves body bytes that no entry
         // points to, which the next open cuts away; the index never points at missing bytes.
-        // When every message is synced, the body is synced before its entry is written, so
-        // that this order holds on disk after a power loss too, not only in the page cache.
-        let offset = bodyEnd
-        let durable = syncPolicy == .everyMessage
+        // The body is synced before its entry is written, so that this order holds on disk
+        // after a power loss too, not only in the page cache.
         do {
             try body.write(message, at: offset)
-            if durable { try body.sync() }
+            try body.sync()
         } catch {
             try? body.truncate(to: bodyEnd)
             throw error
         }
-        let entry = Array("\(sequence),\(offset),\(message.count)\n".utf8)
         do {
             try header.write(entry, at: headerEnd)
-            if durable { try header.sync() }
+            try header.sync()
         } catch {
             try? header.truncate(to: headerEnd)
             try? body.truncate(to: bodyEnd)
@@ -208,13 +240,47 @@ public final class FileMessageStore: MessageStore {
         }
         bodyEnd = offset + message.count
         headerEnd += entry.count
+        bodyWritten = bodyEnd
+        headerWritten = headerEnd
         index[sequence] = (offset, message.count)
-        if !durable { unsynced = true }
+    }
+
+    /// Writes what is buffered: body, then index, then sequence numbers, so that a crash part
+    /// way leaves at worst body bytes no entry points to (cut away on open) or stored messages
+    /// past the sequence numbers (never sent: the driver sends only after the flush).
+    /// A failed write leaves the files as they were before the flush began and throws; the
+    /// buffered writes stay, for a retry.
+    public func flush() throws {
+        try checkOpen()
+        if !pendingBody.isEmpty || !pendingHeader.isEmpty {
+            do {
+                try body.write(pendingBody, at: bodyWritten)
+            } catch {
+                try? body.truncate(to: bodyWritten)
+                throw error
+            }
+            do {
+                try header.write(pendingHeader, at: headerWritten)
+            } catch {
+                try? header.truncate(to: headerWritten)
+                try? body.truncate(to: bodyWritten)
+                throw error
+            }
+            bodyWritten = bodyEnd
+            headerWritten = headerEnd
+            pendingBody.removeAll(keepingCapacity: true)
+            pendingHeader.removeAll(keepingCapacity: true)
+        }
+        if let text = pendingSequences {
+            try seqnums.write(text, at: 0)
+            pendingSequences = nil
+        }
     }
 
     public func messages(from: Int, through: Int) throws -> [(sequence: Int, message: [UInt8])] {
         try checkOpen()
         guard from <= through, !index.isEmpty else { return [] }
+        try flush()
         let (span, overflow) = through.subtractingReportingOverflow(from)
         let sequences: [Int]
         if !overflow && span < index.count {
@@ -235,12 +301,17 @@ public final class FileMessageStore: MessageStore {
         // leaves a store that is already reset or one that still opens with its old numbers
         // and fewer messages (answered by gap fills), never numbers without their messages.
         try PosixPath.replaceAtomically(paths.session, with: Array(time.description.utf8), directory: directory)
+        pendingBody.removeAll()
+        pendingHeader.removeAll()
+        pendingSequences = nil
         try header.truncate(to: 0)
         try body.truncate(to: 0)
         try seqnums.write(Self.sequenceText(sender: 1, target: 1), at: 0)
         index.removeAll()
         bodyEnd = 0
         headerEnd = 0
+        bodyWritten = 0
+        headerWritten = 0
         nextSenderSequence = 1
         nextTargetSequence = 1
         self.creationTime = time
@@ -248,9 +319,23 @@ public final class FileMessageStore: MessageStore {
     }
 
     public func sync() throws {
-        try checkOpen()
+        try flush()
         guard syncPolicy == .everyBatch, unsynced else { return }
         try syncFiles()
+    }
+
+    /// fsyncs the three files (in `everyBatch` mode) and nothing else: their descriptors stay
+    /// the same from open to close, so this may run on another thread beside `save` and
+    /// `flush`.
+    public func syncFlushed() throws {
+        guard syncPolicy == .everyBatch else { return }
+        try descriptorsLock.withLock {
+            // A store closed meanwhile has synced in `close()`.
+            guard !closed else { return }
+            try body.sync()
+            try header.sync()
+            try seqnums.sync()
+        }
     }
 
     // MARK: Internals
@@ -393,6 +478,8 @@ public final class FileMessageStore: MessageStore {
             try body.truncate(to: maxBodyEnd)
         }
         bodyEnd = maxBodyEnd
+        bodyWritten = bodyEnd
+        headerWritten = headerEnd
         if !notes.isEmpty && syncPolicy != .none {
             try body.sync()
             try header.sync()

@@ -190,3 +190,17 @@ func quickFIXFileStem(_ id: FIXSessionID) -> String {
     // against this, but a store must never write outside its directory.
     return String(stem.map { $0 == "/" ? "_" : $0 })
 }
+
+/// A plain mutex (the store's background fsync against `close`).
+final class PosixMutex: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
+}

@@ -2,6 +2,7 @@ import FIXSession
 import FIXTagValue
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 
 /// What the application sees of its sessions. Callbacks run on the session's event loop, after
 /// the session's own actions, so `session.send` inside them is allowed.
@@ -48,6 +49,22 @@ public final class FIXSessionRuntime: @unchecked Sendable {
     private var writableWaiters: [CheckedContinuation<Void, Never>] = []
     /// True while the application asked for no more input (`setReading(false)`).
     private var readingPaused = false
+    /// True from a message read until the end of its read batch: sends made meanwhile (on the
+    /// event loop) are written to the connection but flushed once, at the batch end, after one
+    /// flush of the store.
+    private var inReadBatch = false
+    /// The connection with writes waiting for the batch end, and how many bytes wait.
+    private var flushPending: Channel?
+    private var flushPendingBytes = 0
+    /// Waiting writes go out before the batch end once this many bytes wait, so that the
+    /// counterparty starts on a long batch's first messages while the rest are made.
+    static let flushPendingBytesMax = 32 * 1024
+    /// Guards the store, which the event loop and application threads both write to.
+    private let storeLock = NIOLock()
+    /// The background fsync: at most one runs at a time, and the batches that end while it
+    /// runs share one more right after it (group commit; guarded by `lock`).
+    private var syncRunning = false
+    private var syncRequested = false
 
     public init(session: FIXSession, store: MessageStore, application: FIXApplication,
                 eventLog: @escaping @Sendable (String) -> Void = { _ in },
@@ -75,6 +92,9 @@ public final class FIXSessionRuntime: @unchecked Sendable {
 
     public var isLoggedOn: Bool { lock.withLock { session.isLoggedOn } }
 
+    /// True while a connection is bound to the session.
+    public var isConnected: Bool { lock.withLock { channel != nil } }
+
     /// Attaches a new connection; false when another connection already holds the session.
     func bind(_ channel: Channel) -> Bool {
         let actions: [SessionAction]? = lock.withLock {
@@ -93,6 +113,11 @@ public final class FIXSessionRuntime: @unchecked Sendable {
     /// The connection closed.
     func unbind(_ channel: Channel) {
         let actions: [SessionAction]? = lock.withLock {
+            if flushPending === channel {
+                flushPending = nil
+                flushPendingBytes = 0
+            }
+            if self.channel === channel || self.channel == nil { inReadBatch = false }
             guard self.channel === channel else { return nil }
             var actions: [SessionAction] = []
             session.disconnected(now: WallClock.now(), into: &actions)
@@ -159,10 +184,13 @@ public final class FIXSessionRuntime: @unchecked Sendable {
         messageLog("in", bytes)
         let actions: [SessionAction] = lock.withLock {
             guard self.channel === channel else { return [] }
+            inReadBatch = true
             var actions: [SessionAction] = []
             let store = self.store
+            let storeLock = self.storeLock
             bytes.withUnsafeBytes { raw in
-                session.received(raw, now: WallClock.now(), stored: { try store.messages(from: $0, through: $1) },
+                session.received(raw, now: WallClock.now(),
+                                 stored: { from, through in try storeLock.withLock { try store.messages(from: from, through: through) } },
                                  into: &actions)
             }
             return actions
@@ -189,7 +217,7 @@ public final class FIXSessionRuntime: @unchecked Sendable {
             return actions
         }
         run(actions, on: bound)
-        if !(bound?.eventLoop.inEventLoop ?? false) { endOfBatch() }  // inside a read batch, the batch end syncs
+        if !(bound?.eventLoop.inEventLoop ?? false) { syncStore() }  // inside a read batch, the batch end syncs
     }
 
     /// Logs out gracefully (Logout, wait for the reply, disconnect).
@@ -204,14 +232,69 @@ public final class FIXSessionRuntime: @unchecked Sendable {
         run(actions, on: bound)
     }
 
-    /// Makes the store's writes durable (per its sync policy): called at the end of each batch
-    /// of messages read from the connection, and after each application send.
+    /// The end of a batch of messages read from the connection: the store's buffered writes go
+    /// to the operating system, then the batch's outgoing messages to the connection in one
+    /// flush, then the store is made durable (per its sync policy).
     func endOfBatch() {
-        do {
-            try store.sync()
-        } catch {
-            eventLog("\(id): store sync failed: \(error)")
+        let pending: Channel? = lock.withLock {
+            defer {
+                inReadBatch = false
+                flushPending = nil
+                flushPendingBytes = 0
+            }
+            return flushPending
         }
+        if let pending { _ = flushOut(pending) }
+        syncStore()
+    }
+
+    /// Makes the store's flushed writes durable (per its sync policy) on a thread of NIO's
+    /// blocking pool, so the event loop never waits for the disk. The bytes have left by then:
+    /// a power loss can lose the last batch, as with an fsync after the send on the loop, and
+    /// a process crash loses nothing (the store flushed before the send).
+    private func syncStore() {
+        let start: Bool = lock.withLock {
+            if syncRunning {
+                syncRequested = true
+                return false
+            }
+            syncRunning = true
+            return true
+        }
+        guard start else { return }
+        NIOThreadPool.singleton.submit { _ in
+            while true {
+                do {
+                    try self.store.syncFlushed()
+                } catch {
+                    self.eventLog("\(self.id): store sync failed: \(error)")
+                }
+                let again: Bool = self.lock.withLock {
+                    if self.syncRequested {
+                        self.syncRequested = false
+                        return true
+                    }
+                    self.syncRunning = false
+                    return false
+                }
+                if !again { return }
+            }
+        }
+    }
+
+    /// Flushes the store's buffered writes, then the connection: bytes leave only once the
+    /// store holds them, so a crash never loses a message the counterparty may ask for again.
+    /// A store that cannot write ends the connection, and the unflushed bytes with it.
+    private func flushOut(_ channel: Channel) -> Bool {
+        do {
+            try storeLock.withLock { try store.flush() }
+        } catch {
+            eventLog("\(id): store failed to write: \(error); disconnecting")
+            channel.close(promise: nil)
+            return false
+        }
+        channel.flush()
+        return true
     }
 
     private func timerFired(on channel: Channel) {
@@ -228,6 +311,7 @@ public final class FIXSessionRuntime: @unchecked Sendable {
     private func run(_ actions: [SessionAction], on channel: Channel?) {
         var callbacks: [() -> Void] = []
         var wrote = false
+        var wroteBytes = 0
         for action in actions {
             switch action {
             case .send(let bytes, let sequence, let persist):
@@ -236,18 +320,19 @@ public final class FIXSessionRuntime: @unchecked Sendable {
                 if let channel {
                     channel.write(ByteBuffer(bytes: bytes), promise: nil)
                     wrote = true
+                    wroteBytes += bytes.count
                 }
             case .persist(let bytes, let sequence):
                 _ = save(bytes, sequence: sequence, channel: channel)
             case .storeSequences(let sender, let target):
                 do {
-                    try store.setSequences(nextSender: sender, nextTarget: target)
+                    try storeLock.withLock { try store.setSequences(nextSender: sender, nextTarget: target) }
                 } catch {
                     eventLog("\(id): store failed to record sequence numbers: \(error)")
                 }
             case .resetStore:
                 do {
-                    try store.reset(creationTime: WallClock.now())
+                    try storeLock.withLock { try store.reset(creationTime: WallClock.now()) }
                 } catch {
                     eventLog("\(id): store reset failed: \(error)")
                 }
@@ -274,7 +359,8 @@ public final class FIXSessionRuntime: @unchecked Sendable {
                     }
                 }
                 if let channel {
-                    if wrote { channel.flush() }
+                    // What this batch wrote earlier goes out before the close, not only this run's.
+                    _ = flushOut(channel)
                     wrote = false
                     channel.close(promise: nil)
                 }
@@ -287,7 +373,20 @@ public final class FIXSessionRuntime: @unchecked Sendable {
                 }
             }
         }
-        if wrote, let channel { channel.flush() }
+        if wrote, let channel {
+            let deferred: Bool = channel.eventLoop.inEventLoop && lock.withLock {
+                guard inReadBatch, self.channel === channel else { return false }
+                flushPendingBytes += wroteBytes
+                if flushPendingBytes >= Self.flushPendingBytesMax {
+                    flushPending = nil
+                    flushPendingBytes = 0
+                    return false
+                }
+                flushPending = channel
+                return true
+            }
+            if !deferred && !flushOut(channel) { return }
+        }
         for callback in callbacks { callback() }
     }
 
@@ -295,7 +394,7 @@ public final class FIXSessionRuntime: @unchecked Sendable {
     /// be resent must not be sent.
     private func save(_ bytes: [UInt8], sequence: Int, channel: Channel?) -> Bool {
         do {
-            try store.save(sequence: sequence, message: bytes)
+            try storeLock.withLock { try store.save(sequence: sequence, message: bytes) }
             return true
         } catch {
             eventLog("\(id): store failed to save message \(sequence): \(error); disconnecting")

@@ -3,6 +3,7 @@ import FIXSessionFileStore
 import FIXSessionTestSupport
 import FIXTagValue
 import Foundation
+import Synchronization
 import Testing
 
 let sessionID = FIXSessionID(beginString: "FIX.4.4", senderCompID: "BRKR", targetCompID: "VENUE")
@@ -116,6 +117,7 @@ func fill(_ store: FileMessageStore, _ range: ClosedRange<Int>) throws {
         #expect(store.creationTime == FIXTimestamp("20231231-23:59:59")!)
         #expect(try store.messages(from: 1, through: 3).map(\.message) == [Array("8=A".utf8), Array("8=CCC".utf8)])
         try store.save(sequence: 3, message: Array("8=D".utf8))
+        try store.flush()
         #expect(try contents(stem + ".header") == "1,0,3 2,3,4 2,7,5 3,12,3\n")
     }
 
@@ -300,6 +302,98 @@ struct Mix: RandomNumberGenerator {
     }
 }
 
+@Suite struct FileMessageStoreBufferingTests {
+    @Test func batchWritesWaitForTheFlushInOrder() throws {
+        let folder = try TemporaryDirectory()
+        let store = try openStore(folder)
+        try fill(store, 1...3)
+        let stem = folder.file("FIX.4.4-BRKR-VENUE")
+        // Nothing reaches the files before the flush (a few system calls per batch, not per message)…
+        #expect(try contents(stem + ".body").isEmpty)
+        #expect(try contents(stem + ".header").isEmpty)
+        #expect(try contents(stem + ".seqnums") == "0000000001 : 0000000001")
+        try store.flush()
+        // …then body, index and sequence numbers together.
+        let body = String(decoding: message(1) + message(2) + message(3), as: UTF8.self)
+        #expect(try contents(stem + ".body") == body)
+        #expect(try contents(stem + ".header").split(separator: "\n").count == 3)
+        #expect(try contents(stem + ".seqnums") == "0000000004 : 0000000001")
+        // A second batch appends after the first.
+        try fill(store, 4...5)
+        try store.sync()
+        store.close()
+        let again = try openStore(folder)
+        let expected = [message(1), message(2), message(3), message(4), message(5)]
+        let stored = try again.messages(from: 1, through: 5).map(\.message)
+        #expect(again.recoveryNotes.isEmpty)
+        #expect(again.nextSenderSequence == 6)
+        #expect(stored == expected)
+    }
+
+    @Test func bufferedMessagesAreReadBackBeforeAnyFlush() throws {
+        let folder = try TemporaryDirectory()
+        let store = try openStore(folder)
+        try fill(store, 1...4)
+        let stored = try store.messages(from: 2, through: 3).map(\.message)
+        #expect(stored == [message(2), message(3)])
+    }
+
+    @Test func everyMessagePolicyWritesThrough() throws {
+        let folder = try TemporaryDirectory()
+        let store = try openStore(folder, sync: .everyMessage)
+        try fill(store, 1...2)
+        #expect(try contents(folder.file("FIX.4.4-BRKR-VENUE.seqnums")) == "0000000003 : 0000000001")
+        let first = message(1).count, second = message(2).count
+        #expect(try contents(folder.file("FIX.4.4-BRKR-VENUE.header")) == "1,0,\(first)\n2,\(first),\(second)\n")
+    }
+
+    @Test func largeBatchFlushesOnItsOwn() throws {
+        let folder = try TemporaryDirectory()
+        let store = try openStore(folder)
+        let big = [UInt8](repeating: 0x42, count: FileMessageStore.bufferBytesMax)
+        try store.save(sequence: 1, message: big)
+        let size = try FileManager.default.attributesOfItem(atPath: folder.file("FIX.4.4-BRKR-VENUE.body"))[.size] as! Int
+        #expect(size == big.count)
+    }
+
+    /// The driver fsyncs on another thread while the event loop saves and flushes the next
+    /// batches, and may close the store while a sync is still running.
+    @Test func syncFlushedRunsBesideSavesAndClose() async throws {
+        let folder = try TemporaryDirectory()
+        let store = try openStore(folder)
+        let box = UncheckedBox(store)
+        let syncs = Atomic<Int>(0)
+        let syncer = Task.detached {
+            while !Task.isCancelled {
+                try box.value.syncFlushed()
+                syncs.add(1, ordering: .relaxed)
+            }
+        }
+        // Saves go on until the syncer has run beside them a few times.
+        var sequence = 1
+        while sequence <= 2_000 || (syncs.load(ordering: .relaxed) < 3 && sequence <= 200_000) {
+            try store.save(sequence: sequence, message: message(sequence))
+            try store.setSequences(nextSender: sequence + 1, nextTarget: 1)
+            if sequence % 10 == 0 { try store.flush() }
+            sequence += 1
+        }
+        store.close()
+        syncer.cancel()
+        try await syncer.value
+        #expect(syncs.load(ordering: .relaxed) >= 3)
+        let again = try openStore(folder)
+        #expect(again.recoveryNotes.isEmpty)
+        #expect(again.nextSenderSequence == sequence)
+        let stored = try again.messages(from: 1, through: sequence).count
+        #expect(stored == sequence - 1)
+    }
+}
+
+private final class UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
 @Suite struct FileMessageStoreLimitTests {
     @Test func messageOverTheLimitIsRefused() throws {
         let folder = try TemporaryDirectory()
@@ -352,6 +446,9 @@ struct Mix: RandomNumberGenerator {
             + [UInt8](repeating: UInt8(ascii: "P"), count: (sequence * 7919) % 6000) + [1]
     }
 
+    /// Messages the child saves between flushes.
+    static let crashBatch = 5
+
     @Test func crashChildWritesUntilKilled() throws {
         guard let directory = ProcessInfo.processInfo.environment[Self.childDirectoryVariable] else { return }
         let store = try FileMessageStore(directory: directory, sessionID: sessionID, sync: .none)
@@ -359,6 +456,8 @@ struct Mix: RandomNumberGenerator {
         while sequence < 1_000_000 {
             try store.save(sequence: sequence, message: Self.crashMessage(sequence))
             try store.setSequences(nextSender: sequence + 1, nextTarget: sequence / 2 + 1)
+            // The driver flushes once per batch, before it sends the batch's messages.
+            if sequence % Self.crashBatch == 0 { try store.flush() }
             sequence += 1
         }
     }
@@ -392,10 +491,11 @@ struct Mix: RandomNumberGenerator {
         let next = store.nextSenderSequence
         #expect(next > 500)
         #expect(store.nextTargetSequence == (next - 1) / 2 + 1)
-        // Every message whose save completed before the sequence number moved past it is there,
-        // byte for byte; the one in flight may or may not be, but never damaged.
-        let stored = try store.messages(from: 1, through: next)
-        #expect(stored.count == next - 1 || stored.count == next)
+        // Every message whose flush completed before the sequence number moved past it is
+        // there, byte for byte; those of the batch in flight may or may not be, but never
+        // damaged (they were never sent: the driver sends after the flush).
+        let stored = try store.messages(from: 1, through: next + Self.crashBatch)
+        #expect(stored.count >= next - 1 && stored.count <= next - 1 + Self.crashBatch)
         #expect(stored.map(\.sequence) == Array(1...stored.count))
         #expect(stored.allSatisfy { $0.message == Self.crashMessage($0.sequence) })
         // The sequence continues, and a later open finds nothing more to repair.

@@ -1,15 +1,20 @@
 // quickfix-peer: a small FIX 4.4 counterparty built on QuickFIX C++ (1.15), used to check
 // FIXBridge against an independent engine.
 //
-//   quickfix-peer acceptor SETTINGS [--gap-after N] [--drop-after N] [--verbose]
+//   quickfix-peer acceptor SETTINGS [--gap-after N] [--drop-after N] [--quiet] [--verbose]
 //     Answers every NewOrderSingle with an ExecutionReport New and then a Fill.
 //     --gap-after N   after answering N orders, skip 5 outgoing MsgSeqNums once
 //     --drop-after N  after answering N orders, drop the connection once
 //     Runs until SIGINT/SIGTERM.
 //
-//   quickfix-peer initiator SETTINGS --orders N [--gap-after K] [--timeout S] [--verbose]
-//     Logs on, sends N NewOrderSingles (ClOrdID QF-1..QF-N), waits until each is filled,
-//     prints "DONE orders=N fills=N", logs out and exits 0 (1 on timeout, 2 on bad usage).
+//   quickfix-peer initiator SETTINGS --orders N [--window W] [--gap-after K] [--timeout S] [--quiet] [--verbose]
+//     Logs on, sends N NewOrderSingles (ClOrdID QF-1..QF-N), at most W unfilled at a time
+//     (default: all at once), waits until each is filled, prints "DONE orders=N fills=N" and
+//     the order->fill round trip percentiles, logs out and exits 0 (1 on timeout, 2 on bad
+//     usage).
+//
+// --quiet leaves out the per-message event lines (ORDER, DUP, EXEC), which a benchmark does
+// not want to pay for.
 //
 // Events are printed to stdout, one per line: LISTENING, LOGON, LOGOUT, ORDER, DUP, EXEC, GAP,
 // DROP, REJECT-SENT, REJECT-RECEIVED, DONE, TIMEOUT.
@@ -30,7 +35,9 @@
 #include <quickfix/SocketInitiator.h>
 #include <quickfix/Values.h>
 
+#include <algorithm>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -41,6 +48,7 @@
 #include <sstream>
 #include <string>
 #include <unistd.h>
+#include <vector>
 
 namespace {
 
@@ -51,9 +59,21 @@ void event(const std::string& line) {
   std::cout << line << std::endl;  // endl flushes: lines are read by a script while we run
 }
 
+// Per-message event lines, left out with --quiet.
+bool g_quiet = false;
+void detail(const std::string& line) {
+  if (!g_quiet) event(line);
+}
+
+std::int64_t nowMicros() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
 void usage() {
   std::cerr << "usage: quickfix-peer acceptor SETTINGS [--gap-after N] [--drop-after N] [--verbose]\n"
-               "       quickfix-peer initiator SETTINGS --orders N [--gap-after K] [--timeout S] [--verbose]\n";
+               "       quickfix-peer initiator SETTINGS --orders N [--window W] [--gap-after K] [--timeout S] [--quiet] [--verbose]\n";
 }
 
 struct Options {
@@ -63,6 +83,7 @@ struct Options {
   int gapAfter = 0;
   int dropAfter = 0;
   int timeoutSeconds = 30;
+  int window = 0;
   bool verbose = false;
 };
 
@@ -83,10 +104,12 @@ bool parseOptions(int argc, char** argv, Options& opt) {
     std::string arg = argv[i];
     int* target = nullptr;
     if (arg == "--verbose") { opt.verbose = true; continue; }
+    if (arg == "--quiet") { g_quiet = true; continue; }
     if (arg == "--gap-after") target = &opt.gapAfter;
     else if (arg == "--drop-after" && opt.mode == "acceptor") target = &opt.dropAfter;
     else if (arg == "--orders" && opt.mode == "initiator") target = &opt.orders;
     else if (arg == "--timeout" && opt.mode == "initiator") target = &opt.timeoutSeconds;
+    else if (arg == "--window" && opt.mode == "initiator") target = &opt.window;
     if (!target || i + 1 >= argc || !parseInt(argv[i + 1], *target)) {
       std::cerr << "quickfix-peer: bad or incomplete option " << arg << "\n";
       return false;
@@ -173,10 +196,10 @@ public:
 
     const std::string clOrdID = message.getField(FIX::FIELD::ClOrdID);
     if (!answered_.insert(clOrdID).second) {
-      event("DUP " + clOrdID);  // same ClOrdID again: already answered, ignore
+      detail("DUP " + clOrdID);  // same ClOrdID again: already answered, ignore
       return;
     }
-    event("ORDER " + clOrdID);
+    detail("ORDER " + clOrdID);
 
     FIX::OrderQty qty;
     message.getField(qty);
@@ -234,7 +257,7 @@ private:
   static void send(FIX::Message& report, const FIX::SessionID& id, const std::string& clOrdID,
                    const std::string& execType) {
     FIX::Session::sendToTarget(report, id);
-    event("EXEC " + clOrdID + " " + execType);
+    detail("EXEC " + clOrdID + " " + execType);
   }
 
   std::set<std::string> answered_;
@@ -246,10 +269,12 @@ private:
   bool dropped_ = false;
 };
 
-// Initiator side: counts fills of the orders it sent.
+// Initiator side: counts fills of the orders it sent and times each order's round trip.
 class TraderApplication : public PeerApplication {
 public:
   std::set<std::string> filled;
+  std::map<std::string, std::int64_t> sentAt;  // ClOrdID -> send time (us)
+  std::vector<std::int64_t> roundTrips;        // us
 
   void fromApp(const FIX::Message& message, const FIX::SessionID&)
       throw(FIX::FieldNotFound, FIX::IncorrectDataFormat, FIX::IncorrectTagValue,
@@ -262,14 +287,18 @@ public:
     if (msgType != FIX::MsgType_ExecutionReport) throw FIX::UnsupportedMessageType();
     const std::string clOrdID = fieldOr(message, FIX::FIELD::ClOrdID, "?");
     const std::string execType = fieldOr(message, FIX::FIELD::ExecType, "?");
-    event("EXEC " + clOrdID + " " + execType);
+    detail("EXEC " + clOrdID + " " + execType);
     // An order counts as filled on a Fill report that leaves nothing open (39=2 or 151=0),
     // so a venue that splits an order into partial fills is handled too.
     if (execType == std::string(1, FIX::ExecType_TRADE)) {
       const std::string status = fieldOr(message, FIX::FIELD::OrdStatus, "");
       const std::string leaves = fieldOr(message, FIX::FIELD::LeavesQty, "");
-      if (status == std::string(1, FIX::OrdStatus_FILLED) || (!leaves.empty() && std::atof(leaves.c_str()) == 0.0))
-        filled.insert(clOrdID);
+      if (status == std::string(1, FIX::OrdStatus_FILLED) || (!leaves.empty() && std::atof(leaves.c_str()) == 0.0)) {
+        if (filled.insert(clOrdID).second) {
+          auto sent = sentAt.find(clOrdID);
+          if (sent != sentAt.end()) roundTrips.push_back(nowMicros() - sent->second);
+        }
+      }
     }
   }
 };
@@ -345,8 +374,9 @@ int runInitiator(const Options& opt, const FIX::SessionSettings& settings) {
     initiator->poll(kPollTimeoutSeconds);
     if (app.loggedOn) {
       // Orders are sent once; after a reconnect QuickFIX resends what the other side missed.
-      while (sent < opt.orders) {
+      while (sent < opt.orders && (opt.window == 0 || sent - static_cast<int>(app.filled.size()) < opt.window)) {
         FIX::Message order = newOrder(sent + 1);
+        app.sentAt["QF-" + std::to_string(sent + 1)] = nowMicros();
         if (!FIX::Session::sendToTarget(order, id)) break;
         ++sent;
         if (opt.gapAfter > 0 && sent == opt.gapAfter) skipSequenceNumbers(id, 5);
@@ -354,6 +384,15 @@ int runInitiator(const Options& opt, const FIX::SessionSettings& settings) {
     }
     if (static_cast<int>(app.filled.size()) >= opt.orders) {
       event("DONE orders=" + std::to_string(opt.orders) + " fills=" + std::to_string(app.filled.size()));
+      std::vector<std::int64_t> sorted = app.roundTrips;
+      std::sort(sorted.begin(), sorted.end());
+      auto percentile = [&](double p) -> std::int64_t {
+        if (sorted.empty()) return 0;
+        size_t i = std::min(sorted.size() - 1, static_cast<size_t>(static_cast<double>(sorted.size()) * p));
+        return sorted[i];
+      };
+      event("round trip order->fill: p50 " + std::to_string(percentile(0.5)) + " us, p99 " +
+            std::to_string(percentile(0.99)) + " us");
       logoutAndStop(*initiator, 5);
       return 0;
     }
