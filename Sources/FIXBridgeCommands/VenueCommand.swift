@@ -34,7 +34,7 @@ public struct VenueCommand: AsyncParsableCommand {
         let sessions = try SessionSettingsFile.load(config)
         StopSignal.install()
         let verbose = self.verbose
-        let simulator = VenueSimulator(venueID: venueID, fillsPerOrder: fillsPerOrder) { line in
+        let simulator = VenueSimulator(venueID: venueID, fillsPerOrder: fillsPerOrder, messageEvents: verbose) { line in
             if verbose || line.hasPrefix("LOGON") || line.hasPrefix("LOGOUT") { printLine(line) }
         }
         let group = MultiThreadedEventLoopGroup.singleton

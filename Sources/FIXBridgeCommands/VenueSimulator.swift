@@ -27,6 +27,9 @@ public final class VenueSimulator: FIXApplication, @unchecked Sendable {
     /// market orders on a symbol without one fill at 100.
     private var referencePrices: [String: FIXDecimal]  // guarded by lock
     public let onEvent: @Sendable (String) -> Void
+    /// False leaves out the ORDER and EXEC lines (one per message), which cost more than a
+    /// busy venue wants to pay for lines nobody reads.
+    public let messageEvents: Bool
 
     private struct Order {
         var clOrdID: String
@@ -47,12 +50,13 @@ public final class VenueSimulator: FIXApplication, @unchecked Sendable {
     private var nextOrder = 1
 
     public init(venueID: String = "SIMX", fillsPerOrder: Int = 2, referencePrices: [String: FIXDecimal] = [:],
-                onEvent: @escaping @Sendable (String) -> Void = { _ in }) {
+                messageEvents: Bool = true, onEvent: @escaping @Sendable (String) -> Void = { _ in }) {
         precondition(fillsPerOrder >= 1, "an order fills in at least one execution")
         self.referencePrices = referencePrices
         self.venueID = venueID
         self.fillsPerOrder = fillsPerOrder
         self.onEvent = onEvent
+        self.messageEvents = messageEvents
     }
 
     public func onLogon(_ session: FIXSessionRuntime) { onEvent("LOGON \(session.id)") }
@@ -90,7 +94,7 @@ public final class VenueSimulator: FIXApplication, @unchecked Sendable {
         else if side == nil || !"12".utf8.contains(side!) && !"56".utf8.contains(side!) { problem = "invalid side" }
         else if quantity == nil || quantity! <= .zero { problem = "invalid quantity" }
         else if ordType == UInt8(ascii: "2") && price == nil { problem = "limit order without price" }
-        onEvent("ORDER \(clOrdID ?? "?")")
+        if messageEvents { onEvent("ORDER \(clOrdID ?? "?")") }
         var order = Order(clOrdID: clOrdID ?? "NONE", orderID: "NONE", symbol: symbol ?? "?", side: side ?? UInt8(ascii: "1"),
                           quantity: quantity ?? .zero, price: price, account: view.first(1)?.string)
         if let problem {
@@ -202,7 +206,7 @@ public final class VenueSimulator: FIXApplication, @unchecked Sendable {
         let legacy = session.id.beginString < "FIX.4.3"  // FIX 4.0–4.2 conventions
         let leaves = order.open ? order.quantity - order.cumQty : FIXDecimal.zero
         let average = order.cumQty > .zero ? (order.notional.divided(by: order.cumQty, scale: 6) ?? .zero) : .zero
-        onEvent("EXEC \(order.clOrdID) \(execType)")
+        if messageEvents { onEvent("EXEC \(order.clOrdID) \(execType)") }
         session.send(msgType: "8") { body in
             if let account = order.account { body.append(1, account) }
             body.append(6, average)

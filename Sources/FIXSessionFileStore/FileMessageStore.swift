@@ -108,7 +108,7 @@ public final class FileMessageStore: MessageStore {
     /// from `headerWritten`, and the newest sequence numbers, written in that order by `flush()`.
     private var pendingBody: [UInt8] = []
     private var pendingHeader: [UInt8] = []
-    private var pendingSequences: [UInt8]?
+    private var pendingSequences: (sender: Int, target: Int)?
     private var bodyWritten = 0
     private var headerWritten = 0
     private var unsynced = false
@@ -194,7 +194,7 @@ public final class FileMessageStore: MessageStore {
             try seqnums.write(Self.sequenceText(sender: nextSender, target: nextTarget), at: 0)
             try seqnums.sync()
         } else {
-            pendingSequences = Self.sequenceText(sender: nextSender, target: nextTarget)
+            pendingSequences = (nextSender, nextTarget)
             unsynced = true
         }
         nextSenderSequence = nextSender
@@ -208,17 +208,19 @@ public final class FileMessageStore: MessageStore {
             throw FileStoreError(.messageTooLarge(sequence: sequence, bytes: message.count, max: Self.messageBytesMax))
         }
         let offset = bodyEnd
-        let entry = Array("\(sequence),\(offset),\(message.count)\n".utf8)
         guard syncPolicy == .everyMessage else {
             pendingBody += message
-            pendingHeader += entry
+            let headerStart = pendingHeader.count
+            Self.appendEntry(sequence: sequence, offset: offset, size: message.count, to: &pendingHeader)
             bodyEnd = offset + message.count
-            headerEnd += entry.count
+            headerEnd += pendingHeader.count - headerStart
             index[sequence] = (offset, message.count)
             unsynced = true
             if pendingBody.count >= Self.bufferBytesMax { try flush() }
             return
         }
+        var entry: [UInt8] = []
+        Self.appendEntry(sequence: sequence, offset: offset, size: message.count, to: &entry)
         // Body first, index second: a crash between the two leaves body bytes that no entry
         // points to, which the next open cuts away; the index never points at missing bytes.
         // The body is synced before its entry is written, so that this order holds on disk
@@ -271,8 +273,8 @@ public final class FileMessageStore: MessageStore {
             pendingBody.removeAll(keepingCapacity: true)
             pendingHeader.removeAll(keepingCapacity: true)
         }
-        if let text = pendingSequences {
-            try seqnums.write(text, at: 0)
+        if let pending = pendingSequences {
+            try seqnums.write(Self.sequenceText(sender: pending.sender, target: pending.target), at: 0)
             pendingSequences = nil
         }
     }
@@ -360,11 +362,43 @@ public final class FileMessageStore: MessageStore {
     /// QuickFIX writes `%010d : %010d`; always 25 bytes, so an overwrite in place replaces the
     /// whole content with one small write that a process crash cannot tear.
     static func sequenceText(sender: Int, target: Int) -> [UInt8] {
-        func padded(_ value: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, 10 - digits.count)) + digits
+        var text: [UInt8] = []
+        text.reserveCapacity(23)
+        appendPadded(sender, to: &text)
+        text += [0x20, UInt8(ascii: ":"), 0x20]
+        appendPadded(target, to: &text)
+        return text
+    }
+
+    /// Appends `value` (0…sequenceMax) as ten digits, zero-padded.
+    private static func appendPadded(_ value: Int, to out: inout [UInt8]) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (48, 48, 48, 48, 48, 48, 48, 48, 48, 48)
+        var v = value
+        withUnsafeMutableBytes(of: &digits) { raw in
+            var i = 9
+            while v > 0 && i >= 0 {
+                raw[i] = UInt8(48 + v % 10)
+                v /= 10
+                i -= 1
+            }
+            out.append(contentsOf: raw)
         }
-        return Array((padded(sender) + " : " + padded(target)).utf8)
+    }
+
+    /// An index entry: `sequence,offset,size` and a newline.
+    private static func appendEntry(sequence: Int, offset: Int, size: Int, to out: inout [UInt8]) {
+        appendDecimal(sequence, to: &out)
+        out.append(UInt8(ascii: ","))
+        appendDecimal(offset, to: &out)
+        out.append(UInt8(ascii: ","))
+        appendDecimal(size, to: &out)
+        out.append(0x0A)
+    }
+
+    /// Appends `value` (non-negative) in decimal.
+    private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        if value >= 10 { appendDecimal(value / 10, to: &out) }
+        out.append(UInt8(48 + value % 10))
     }
 
     static func wholeSeconds(_ time: FIXTimestamp) -> FIXTimestamp {
