@@ -42,6 +42,12 @@ public struct BookBatch: Sendable {
         for event in events {
             switch event {
             case .executionRecorded(let r):
+                // A report that booked its own fill is kept by that fill's row, unique by
+                // (session, exec_id); `BookStore.snapshot()` reads it back from there. Only the
+                // other reports (acknowledgements, cancels, corrections, busts…) need a row here.
+                if let f = r.fillID, book.fills[f].execID == r.key.execID, book.fills[f].session == r.key.session {
+                    continue
+                }
                 executions.append(Execution(
                     record: r, fillExecID: r.fillID.map { book.fills[$0].execID },
                     origin: r.orderID.map { Self.origin(book.orders[$0]) }))

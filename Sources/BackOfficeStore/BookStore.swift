@@ -133,7 +133,11 @@ public struct BookStore: Sendable {
             fillIndex[OrderKey(session: fill.session, origin: fill.execID)] = fill.id
             fills.append(fill)
         }
-        var executions: [AppliedExecution] = []
+        // Reports that booked a fill are applied executions by their fill row; the table
+        // `executions` holds the others (see `BookBatch`).
+        var executions = fills.map {
+            AppliedExecution(key: ExecutionKey(session: $0.session, execID: $0.execID), fillID: $0.id)
+        }
         for row in try await backend.query("SELECT session, exec_id, fill_exec_id FROM executions", []) {
             let session = row[0].text ?? ""
             let fillID = row[2].text.flatMap { fillIndex[OrderKey(session: session, origin: $0)] }

@@ -67,7 +67,7 @@ public struct BookLoadSummary: Equatable, Sendable {
 /// ExecID) and not applied again. Each capture's committed offset is stored with each batch;
 /// a load interrupted anywhere resumes after the last committed batch.
 public struct BookLoader {
-    public static let batchReportsDefault = 5_000
+    public static let batchReportsDefault = 20_000
 
     public let store: BookStore
     public private(set) var book: TradeBook
