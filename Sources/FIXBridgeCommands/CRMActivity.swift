@@ -27,6 +27,11 @@ public actor CRMActivity {
     private let now: @Sendable () -> FIXTimestamp
     /// The latest trade date of a fill seen, for `finishLoad`.
     private var latestTradeDate: FIXDate?
+    /// When true, the first fill of a later trade date closes the days before it: their daily
+    /// summaries come with that batch's statements (the live daemon, which has no end of load).
+    public private(set) var closesDaysOnRoll = false
+
+    public func setClosesDaysOnRoll(_ value: Bool) { closesDaysOnRoll = value }
 
     /// Loads the stored clients and restores the unusual-activity history from the stored
     /// fills. Returns nil when no client is stored: then there is nothing to record.
@@ -55,10 +60,17 @@ public actor CRMActivity {
     /// notices; empty when the batch concerns no client. Pass them as `extra` to
     /// `BookStore.commit` so they commit with the batch.
     public func statements(for events: [BookEvent], breaks: [BreakNotice] = []) -> [SQLStatement] {
+        var rolledPast: FIXDate?
         for case .fillBooked(let fill) in events where latestTradeDate.map({ $0 < fill.tradeDate }) ?? true {
+            if closesDaysOnRoll, let previous = latestTradeDate { rolledPast = previous }
             latestTradeDate = fill.tradeDate
         }
-        let entries = engine.process(events, breaks: breaks, observedAt: now())
+        let observed = now()
+        var entries = engine.process(events, breaks: breaks, observedAt: observed)
+        // The batch's own fills of the earlier days are in the engine by now, so they count.
+        if let rolledPast, engine.settings.granularity.contains(.dailySummary) {
+            entries += engine.closeDay(rolledPast, at: observed)
+        }
         return CRMStore.statements(for: entries, destinations: destinations)
     }
 

@@ -186,6 +186,9 @@ final class RunDaemon: @unchecked Sendable {
         var loader = try await BookLoader(
             store: bookStore, configuration: try command.settings.configuration(accounts: try await bookStore.accounts()))
         if let activity = try await command.crm.activity(backend: backend) {
+            // A daemon has no end of load: a trade date's daily summaries are written when the
+            // first fill of a later date is booked.
+            await activity.setClosesDaysOnRoll(true)
             loader.onBatch = { events in await activity.statements(for: events) }
         }
         var summary = RunSummary()

@@ -214,6 +214,48 @@ private func jsonObject(_ text: String) throws -> [String: Any] {
         try await backend.close()
     }
 
+    /// The daemon's day roll: the first fill of a later trade date brings the earlier days'
+    /// summaries into its batch; the current day stays open.
+    @Test func aLaterTradeDateClosesTheEarlierDaysWhenRolling() async throws {
+        let db = try CRMTestDatabase()
+        defer { db.remove() }
+        _ = try await CRMImportCommand.parse(["--db", db.url, Self.example]).perform()
+        let backend = try await StoreLocation(db.url).open()
+        let bookStore = BookStore(backend: backend)
+        let options = try CRMActivityOptions.parse(["--crm-granularity", "daily", "--crm-destination", "crm"])
+        var book = TradeBook(configuration: BookConfiguration(accounts: try await bookStore.accounts()))
+        let crm = try #require(try await options.activity(backend: backend))
+        await crm.setClosesDaysOnRoll(true)
+        func summaries() async throws -> [String] {
+            try await backend.query("SELECT client_id FROM interactions WHERE rule = 'daily-summary' ORDER BY client_id", [])
+                .map { $0[0].text ?? "" }
+        }
+        var seq = 0
+        for (account, date) in [("ACC70049", "20260302"), ("ACC1", "20260302"), ("ACC70050", "20260302"),
+                                ("ACC70049", "20260303")] {
+            seq += 1
+            let stamp = "\(date)-10:00:0\(seq).000"
+            let bytes = TestMessages.make(
+                "8=FIX.4.4|35=8|49=BRKR|56=CLTA|34=\(seq)|52=\(stamp)|37=O-\(seq)|11=R\(seq)|17=E\(seq)|"
+                + "150=F|39=2|1=\(account)|55=AAPL|54=1|38=10|15=USD|32=10|31=50|151=0|14=10|6=50|"
+                + "75=\(date)|60=\(stamp)|")
+            var events: [BookEvent] = []
+            bytes.withUnsafeBytes { raw in
+                book.apply(FIXMessage(unchecked: raw), source: SourcePosition(source: "t", offset: Int64(seq)), into: &events)
+            }
+            var batch = BookBatch()
+            batch.add(events, book: book)
+            try await bookStore.commit(batch, extra: await crm.statements(for: events))
+            if seq == 3 { #expect(try await summaries().isEmpty, "the day is still open") }
+        }
+        // The 2 March summaries of both clients, none yet for 3 March.
+        #expect(try await summaries() == ["C-1001", "C-1002"])
+        let texts = try await backend.query("SELECT summary FROM interactions WHERE rule = 'daily-summary'", [])
+            .compactMap { $0[0].text }
+        #expect(texts.allSatisfy { $0.hasPrefix("20260302:") }, "\(texts)")
+        try await backend.close()
+    }
+
     @Test func outboxModesAreExclusive() {
         #expect(throws: (any Error).self) { try CRMOutboxCommand.parse(["--dead", "--redrive", "--all"]) }
         #expect(throws: (any Error).self) { try CRMOutboxCommand.parse(["--redrive"]) }
