@@ -182,19 +182,8 @@ private func jsonObject(_ text: String) throws -> [String: Any] {
             var seq = 0
             for (account, clOrdID, qty) in [("ACC70049", "A1", 100), ("ACC70050", "A2", 200), ("ACC1", "J1", 10)] {
                 seq += 1
-                let stamp = "20260302-10:00:0\(seq).000"
-                let bytes = TestMessages.make(
-                    "8=FIX.4.4|35=8|49=BRKR|56=CLTA|34=\(seq)|52=\(stamp)|37=O-\(clOrdID)|11=\(clOrdID)|17=E\(seq)|"
-                    + "150=F|39=2|1=\(account)|55=AAPL|54=1|38=\(qty)|15=USD|32=\(qty)|31=50|151=0|14=\(qty)|6=50|"
-                    + "75=20260302|60=\(stamp)|")
-                var events: [BookEvent] = []
-                bytes.withUnsafeBytes { raw in
-                    book.apply(FIXMessage(unchecked: raw), source: SourcePosition(source: "t", offset: Int64(seq)),
-                               into: &events)
-                }
-                var batch = BookBatch()
-                batch.add(events, book: book)
-                try await bookStore.commit(batch, extra: await crm.statements(for: events))
+                try await Self.bookFill(&book, store: bookStore, crm: crm, seq: seq, account: account, clOrdID: clOrdID,
+                                        quantity: qty, date: "20260302")
             }
             return try await crm.finishLoad()
         }
@@ -234,18 +223,8 @@ private func jsonObject(_ text: String) throws -> [String: Any] {
         for (account, date) in [("ACC70049", "20260302"), ("ACC1", "20260302"), ("ACC70050", "20260302"),
                                 ("ACC70049", "20260303")] {
             seq += 1
-            let stamp = "\(date)-10:00:0\(seq).000"
-            let bytes = TestMessages.make(
-                "8=FIX.4.4|35=8|49=BRKR|56=CLTA|34=\(seq)|52=\(stamp)|37=O-\(seq)|11=R\(seq)|17=E\(seq)|"
-                + "150=F|39=2|1=\(account)|55=AAPL|54=1|38=10|15=USD|32=10|31=50|151=0|14=10|6=50|"
-                + "75=\(date)|60=\(stamp)|")
-            var events: [BookEvent] = []
-            bytes.withUnsafeBytes { raw in
-                book.apply(FIXMessage(unchecked: raw), source: SourcePosition(source: "t", offset: Int64(seq)), into: &events)
-            }
-            var batch = BookBatch()
-            batch.add(events, book: book)
-            try await bookStore.commit(batch, extra: await crm.statements(for: events))
+            try await Self.bookFill(&book, store: bookStore, crm: crm, seq: seq, account: account, clOrdID: "R\(seq)",
+                                    quantity: 10, date: date)
             if seq == 3 { #expect(try await summaries().isEmpty, "the day is still open") }
         }
         // The 2 March summaries of both clients, none yet for 3 March.
@@ -254,6 +233,24 @@ private func jsonObject(_ text: String) throws -> [String: Any] {
             .compactMap { $0[0].text }
         #expect(texts.allSatisfy { $0.hasPrefix("20260302:") }, "\(texts)")
         try await backend.close()
+    }
+
+    /// Books one complete fill (MsgSeqNum and ExecID from `seq`) and commits it with its CRM
+    /// statements, as the book loader does with a batch.
+    static func bookFill(_ book: inout TradeBook, store: BookStore, crm: CRMActivity, seq: Int, account: String,
+                         clOrdID: String, quantity: Int, date: String) async throws {
+        let stamp = "\(date)-10:00:0\(seq).000"
+        let bytes = TestMessages.make(
+            "8=FIX.4.4|35=8|49=BRKR|56=CLTA|34=\(seq)|52=\(stamp)|37=O-\(clOrdID)|11=\(clOrdID)|17=E\(seq)|"
+            + "150=F|39=2|1=\(account)|55=AAPL|54=1|38=\(quantity)|15=USD|32=\(quantity)|31=50|151=0|14=\(quantity)|6=50|"
+            + "75=\(date)|60=\(stamp)|")
+        var events: [BookEvent] = []
+        bytes.withUnsafeBytes { raw in
+            book.apply(FIXMessage(unchecked: raw), source: SourcePosition(source: "t", offset: Int64(seq)), into: &events)
+        }
+        var batch = BookBatch()
+        batch.add(events, book: book)
+        try await store.commit(batch, extra: await crm.statements(for: events))
     }
 
     @Test func outboxModesAreExclusive() {
