@@ -259,38 +259,75 @@ public struct ReplayCommand: AsyncParsableCommand {
 
     /// A FAST stream as FIX messages: each decoded message becomes `8=FIXT.1.1|9=…|35=…|<fields>|10=…`.
     func fastInput(_ path: String, templates: FASTTemplates) throws -> BookInput {
-        let bytes: [UInt8]
+        try Self.fastInput(path, templates: templates, framing: framing, rereadable: try filter().isEmpty)
+    }
+
+    /// The file is read in chunks of `chunkBytes`. A message's end is only known by decoding it
+    /// (the framings other than length-le32), so a message is decoded only while at least
+    /// `lookahead` bytes follow its start, or the file's end is in the buffer: no message can be
+    /// longer than `FASTDecoder.messageBytesMax`, so none is ever cut by a chunk's end. Memory
+    /// stays at about `chunkBytes + lookahead` whatever the file's size.
+    static func fastInput(_ path: String, templates: FASTTemplates, framing: FASTFraming, rereadable: Bool,
+                          chunkBytes: Int = 4 << 20,
+                          lookahead: Int = FASTDecoder.messageBytesMax + 8) throws -> BookInput {
+        guard let file = FileHandle(forReadingAtPath: path) else {
+            throw ValidationError("cannot read \(path): no such file or no permission")
+        }
+        let size: Int64
         do {
-            bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            size = Int64(try file.seekToEnd())
+            try file.seek(toOffset: 0)
         } catch {
             throw ValidationError("cannot read \(path): \(error.localizedDescription)")
         }
-        let framing = self.framing
-        let filter = try self.filter()
-        return BookInput(source: path, size: Int64(bytes.count), isRereadable: filter.isEmpty) { _, handle, afterChunk in
+        return BookInput(source: path, size: size, isRereadable: rereadable) { _, handle, afterChunk in
+            defer { try? file.close() }
             var stream = FASTStreamDecoder(templates: templates, framing: framing)
             var message = FASTMessage()
             var fields: [FASTFIXField] = []
             var writer = FIXWriter()
-            var offset = 0
+            var buffer: [UInt8] = []
+            var base = 0        // file offset of buffer[0]
+            var offset = 0      // next message, in the buffer
+            var atEnd = false
             var count = 0
             decoding: while true {
+                // Keep `lookahead` bytes ahead of the next message, or the end of the file.
+                if !atEnd && buffer.count - offset < lookahead {
+                    buffer.removeFirst(offset)
+                    base += offset
+                    offset = 0
+                    let chunk: Data?
+                    do {
+                        chunk = try file.read(upToCount: max(chunkBytes, lookahead))
+                    } catch {
+                        throw ValidationError("\(path): read failed at byte \(base + buffer.count): \(error.localizedDescription)")
+                    }
+                    if let chunk, !chunk.isEmpty { buffer.append(contentsOf: chunk) } else { atEnd = true }
+                    continue decoding
+                }
                 let result: FASTStreamResult
-                do {
-                    result = try stream.next(bytes, offset: &offset, into: &message)
+                do throws(FASTError) {
+                    result = try stream.next(buffer, offset: &offset, into: &message)
                 } catch {
                     // A FAST stream cannot be resynchronised after a bad message: the rest of the
                     // file is reported as one bad stretch.
-                    writeStandardError("\(path): FAST message \(count + 1) at byte \(offset): \(error); the rest of the stream is skipped\n")
-                    try handle(.error(CaptureError(error: FIXParseError(.garbage, offset: offset), line: count + 1)))
+                    let at = base + (error.offset ?? offset)
+                    var reason = "FAST error \(error.code): \(error.message)"
+                    if let template = error.template {
+                        let field = error.field.map { ", field \($0)" } ?? ""
+                        reason += " [template \(template)\(field)]"
+                    }
+                    writeStandardError("\(path): FAST message \(count + 1) at byte \(at): \(reason); the rest of the stream is skipped\n")
+                    try handle(.error(CaptureError(error: FIXParseError(.garbage, offset: at), line: count + 1)))
                     break decoding
                 }
                 switch result {
                 case .end:
                     break decoding
                 case .needMoreBytes:
-                    writeStandardError("\(path): the FAST stream ends inside a frame at byte \(offset)\n")
-                    try handle(.error(CaptureError(error: FIXParseError(.truncated, offset: offset), line: count + 1)))
+                    writeStandardError("\(path): the FAST stream ends inside a frame at byte \(base + offset)\n")
+                    try handle(.error(CaptureError(error: FIXParseError(.truncated, offset: base + offset), line: count + 1)))
                     break decoding
                 case .message(let frame):
                     count += 1
@@ -302,12 +339,12 @@ public struct ReplayCommand: AsyncParsableCommand {
                         writer.append(field.tag, field.value)
                     }
                     try writer.finish { raw in
-                        try handle(.message(CaptureMessage(bytes: raw, offset: Int64(frame.offset), line: count)))
+                        try handle(.message(CaptureMessage(bytes: raw, offset: Int64(base + frame.offset), line: count)))
                     }
-                    if count % 4096 == 0 { try await afterChunk(Int64(offset)) }
+                    if count % 4096 == 0 { try await afterChunk(Int64(base + offset)) }
                 }
             }
-            try await afterChunk(Int64(bytes.count))
+            try await afterChunk(size)
         }
     }
 

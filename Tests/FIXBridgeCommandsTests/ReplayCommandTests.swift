@@ -162,6 +162,21 @@ import TradeBook
         let cut = try await replay(["--db", "sqlite:" + dir.file("cut.sqlite"), "--templates", dir.file("t.xml"),
                                     dir.file("cut.fast")])
         #expect(cut.summary.badStretches == 1 && cut.summary.reports == 2)
+
+        // The file is read in chunks with a look-ahead: tiny chunks give the same messages at
+        // the same offsets as one read of the whole file.
+        func decoded(chunk: Int, lookahead: Int) async throws -> [String] {
+            let input = try ReplayCommand.fastInput(dir.file("feed.fast"), templates: templates, framing: .none,
+                                                    rereadable: true, chunkBytes: chunk, lookahead: lookahead)
+            var out: [String] = []
+            try await input.read(0, { event in
+                if case .message(let m) = event { out.append("\(m.offset) \(String(decoding: m.bytes, as: UTF8.self))") }
+            }, { _ in })
+            return out
+        }
+        let whole = try await decoded(chunk: 1 << 20, lookahead: 1 << 20)
+        #expect(whole.count == 3)
+        #expect(try await decoded(chunk: 1, lookahead: stream.count / 2) == whole)
     }
 
     @Test func speedKeepsTheCapturedSpacingScaled() {
