@@ -217,7 +217,6 @@ public final class FIXSessionRuntime: @unchecked Sendable {
             return actions
         }
         run(actions, on: bound)
-        if !(bound?.eventLoop.inEventLoop ?? false) { syncStore() }  // inside a read batch, the batch end syncs
     }
 
     /// Logs out gracefully (Logout, wait for the reply, disconnect).
@@ -244,7 +243,7 @@ public final class FIXSessionRuntime: @unchecked Sendable {
             }
             return flushPending
         }
-        if let pending { _ = flushOut(pending) }
+        if let pending { _ = flushOut(pending) } else { flushStore() }
         syncStore()
     }
 
@@ -286,15 +285,25 @@ public final class FIXSessionRuntime: @unchecked Sendable {
     /// store holds them, so a crash never loses a message the counterparty may ask for again.
     /// A store that cannot write ends the connection, and the unflushed bytes with it.
     private func flushOut(_ channel: Channel) -> Bool {
-        do {
-            try storeLock.withLock { try store.flush() }
-        } catch {
-            eventLog("\(id): store failed to write: \(error); disconnecting")
+        guard flushStore() else {
+            eventLog("\(id): disconnecting: the store cannot write")
             channel.close(promise: nil)
             return false
         }
         channel.flush()
         return true
+    }
+
+    /// Hands the store's buffered writes to the operating system; false (logged) when it fails.
+    @discardableResult
+    private func flushStore() -> Bool {
+        do {
+            try storeLock.withLock { try store.flush() }
+            return true
+        } catch {
+            eventLog("\(id): store failed to write: \(error)")
+            return false
+        }
     }
 
     private func timerFired(on channel: Channel) {
@@ -312,10 +321,14 @@ public final class FIXSessionRuntime: @unchecked Sendable {
         var callbacks: [() -> Void] = []
         var wrote = false
         var wroteBytes = 0
+        var storeTouched = false
         for action in actions {
             switch action {
             case .send(let bytes, let sequence, let persist):
-                if persist && !save(bytes, sequence: sequence, channel: channel) { return }
+                if persist {
+                    storeTouched = true
+                    if !save(bytes, sequence: sequence, channel: channel) { return }
+                }
                 messageLog("out", bytes)
                 if let channel {
                     channel.write(ByteBuffer(bytes: bytes), promise: nil)
@@ -323,14 +336,17 @@ public final class FIXSessionRuntime: @unchecked Sendable {
                     wroteBytes += bytes.count
                 }
             case .persist(let bytes, let sequence):
+                storeTouched = true
                 _ = save(bytes, sequence: sequence, channel: channel)
             case .storeSequences(let sender, let target):
+                storeTouched = true
                 do {
                     try storeLock.withLock { try store.setSequences(nextSender: sender, nextTarget: target) }
                 } catch {
                     eventLog("\(id): store failed to record sequence numbers: \(error)")
                 }
             case .resetStore:
+                storeTouched = true
                 do {
                     try storeLock.withLock { try store.reset(creationTime: WallClock.now()) }
                 } catch {
@@ -373,19 +389,33 @@ public final class FIXSessionRuntime: @unchecked Sendable {
                 }
             }
         }
-        if wrote, let channel {
-            let deferred: Bool = channel.eventLoop.inEventLoop && lock.withLock {
-                guard inReadBatch, self.channel === channel else { return false }
-                flushPendingBytes += wroteBytes
-                if flushPendingBytes >= Self.flushPendingBytesMax {
-                    flushPending = nil
-                    flushPendingBytes = 0
+        let inBatch = channel.map { bound in
+            bound.eventLoop.inEventLoop && lock.withLock { inReadBatch && self.channel === bound }
+        } ?? false
+        if inBatch {
+            // The batch end flushes the store, then the connection, once; then syncs. A long
+            // batch's writes go out every `flushPendingBytesMax` bytes.
+            if wrote, let channel {
+                let now: Bool = lock.withLock {
+                    flushPendingBytes += wroteBytes
+                    if flushPendingBytes >= Self.flushPendingBytesMax {
+                        flushPending = nil
+                        flushPendingBytes = 0
+                        return true
+                    }
+                    flushPending = channel
                     return false
                 }
-                flushPending = channel
-                return true
+                if now && !flushOut(channel) { return }
             }
-            if !deferred && !flushOut(channel) { return }
+        } else {
+            // Outside a read batch (a timer, an application thread, no connection): at once.
+            if wrote, let channel {
+                if !flushOut(channel) { return }
+            } else if storeTouched {
+                flushStore()
+            }
+            if storeTouched { syncStore() }
         }
         for callback in callbacks { callback() }
     }

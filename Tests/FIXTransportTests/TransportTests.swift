@@ -140,3 +140,107 @@ struct TestPKI {
 }
 
 enum TestPKIError: Error { case missing(String) }
+
+/// A store that buffers like the file store and records what was handed over by `flush()` and
+/// what `syncFlushed()` made durable, so tests can see the runtime's order of work.
+final class BufferingProbeStore: MessageStore, @unchecked Sendable {
+    private let lock = NIOLock()
+    private var pendingMessages: [Int: [UInt8]] = [:]
+    private var pendingSequences: (Int, Int)?
+    private var flushedMessages: [Int: [UInt8]] = [:]
+    private var flushedSequences = (1, 1)
+    private var syncs = 0
+    private(set) var nextSenderSequence = 1
+    private(set) var nextTargetSequence = 1
+    let creationTime = FIXTimestamp(nanosecondsSinceEpoch: 0)
+
+    var flushedTarget: Int { lock.withLock { flushedSequences.1 } }
+    var syncCount: Int { lock.withLock { syncs } }
+    func isFlushed(_ sequence: Int) -> Bool { lock.withLock { flushedMessages[sequence] != nil } }
+
+    func setSequences(nextSender: Int, nextTarget: Int) throws {
+        lock.withLock { pendingSequences = (nextSender, nextTarget) }
+        nextSenderSequence = nextSender
+        nextTargetSequence = nextTarget
+    }
+    func save(sequence: Int, message: [UInt8]) throws { lock.withLock { pendingMessages[sequence] = message } }
+    func messages(from: Int, through: Int) throws -> [(sequence: Int, message: [UInt8])] {
+        try flush()
+        return lock.withLock { flushedMessages.filter { $0.key >= from && $0.key <= through }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+    }
+    func reset(creationTime: FIXTimestamp) throws {
+        lock.withLock {
+            pendingMessages = [:]
+            flushedMessages = [:]
+            pendingSequences = nil
+            flushedSequences = (1, 1)
+        }
+        nextSenderSequence = 1
+        nextTargetSequence = 1
+    }
+    func flush() throws {
+        lock.withLock {
+            flushedMessages.merge(pendingMessages) { $1 }
+            pendingMessages = [:]
+            if let p = pendingSequences { flushedSequences = p }
+            pendingSequences = nil
+        }
+    }
+    func sync() throws { try flush() }
+    func syncFlushed() throws { lock.withLock { syncs += 1 } }
+}
+
+/// Checks, when each message arrives, that the sender's store held it before it left.
+final class FlushCheckingApplication: FIXApplication, @unchecked Sendable {
+    private let lock = NIOLock()
+    private var _received = 0
+    private var _unflushed: [Int] = []
+    var senderStore: BufferingProbeStore?
+    var received: Int { lock.withLock { _received } }
+    var unflushed: [Int] { lock.withLock { _unflushed } }
+    func fromApp(_ message: [UInt8], session: FIXSessionRuntime) {
+        let sequence = message.withUnsafeBytes { FIXMessage(unchecked: $0).first(34)?.int } ?? 0
+        let flushed = senderStore?.isFlushed(Int(sequence)) ?? false
+        lock.withLock {
+            _received += 1
+            if !flushed { _unflushed.append(Int(sequence)) }
+        }
+    }
+}
+
+@Suite(.serialized) struct RuntimeBatchingTests {
+    /// Sends leave only once the store holds them; a read batch that sends nothing still hands
+    /// its sequence numbers to the store at its end, and the store is synced off the loop.
+    @Test func storeIsFlushedBeforeSendingAndAtTheEndOfEveryReadBatch() async throws {
+        let venueStore = BufferingProbeStore()
+        let brokerStore = BufferingProbeStore()
+        let venueApp = FlushCheckingApplication()
+        venueApp.senderStore = brokerStore
+        func runtime(_ type: FIXConnectionType, _ sender: String, _ target: String, _ store: MessageStore,
+                     _ app: FIXApplication) -> FIXSessionRuntime {
+            var config = FIXSessionConfiguration(id: FIXSessionID(beginString: "FIX.4.4", senderCompID: sender, targetCompID: target),
+                                                 connectionType: type)
+            config.heartBtIntSeconds = 30
+            return FIXSessionRuntime(session: FIXSession(configuration: config), store: store, application: app)
+        }
+        let venue = runtime(.acceptor, "VENUE", "BRKR", venueStore, venueApp)
+        let broker = runtime(.initiator, "BRKR", "VENUE", brokerStore, RecordingApplication())
+        let group = MultiThreadedEventLoopGroup.singleton
+        let server = try await FIXAcceptor(sessions: [venue]).bind(host: "127.0.0.1", port: 0, group: group)
+        let initiator = FIXInitiator(runtime: broker, endpoints: [("127.0.0.1", server.localAddress!.port!)])
+        initiator.start(group: group)
+        #expect(await eventually { broker.isLoggedOn && venue.isLoggedOn })
+        for i in 1...200 {
+            broker.send(msgType: "D") { $0.append(11, "ORD-\(i)"); $0.append(55, "MSFT") }
+        }
+        #expect(await eventually { venueApp.received == 200 })
+        #expect(venueApp.unflushed.isEmpty, "sent before the store held them: \(venueApp.unflushed.prefix(5))")
+        // Logon (1) and 200 orders: the venue expects 202 next, and its store has been told so
+        // although the venue answered nothing.
+        #expect(await eventually { venueStore.flushedTarget == 202 })
+        #expect(await eventually { venueStore.syncCount > 0 && brokerStore.syncCount > 0 })
+        initiator.stop()
+        #expect(await eventually { !venue.isLoggedOn })
+        try await server.close()
+    }
+}
