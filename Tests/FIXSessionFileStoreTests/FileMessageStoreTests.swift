@@ -358,35 +358,49 @@ struct Mix: RandomNumberGenerator {
 
     /// The driver fsyncs on another thread while the event loop saves and flushes the next
     /// batches, and may close the store while a sync is still running.
-    @Test func syncFlushedRunsBesideSavesAndClose() async throws {
+    @Test func syncFlushedRunsBesideSavesAndClose() throws {
         let folder = try TemporaryDirectory()
         let store = try openStore(folder)
         let box = UncheckedBox(store)
-        let syncs = Atomic<Int>(0)
-        let syncer = Task.detached {
-            while !Task.isCancelled {
-                try box.value.syncFlushed()
-                syncs.add(1, ordering: .relaxed)
+        let state = SyncerState()
+        // A thread of its own, as the runtime's blocking pool gives it (a task could wait for a
+        // busy cooperative pool while the saves run).
+        let syncer = Thread {
+            while !state.stop.load(ordering: .acquiring) {
+                do { try box.value.syncFlushed() } catch { state.failed.store(true, ordering: .releasing) }
+                state.syncs.add(1, ordering: .relaxed)
             }
+            state.done.signal()
         }
+        syncer.start()
         // Saves go on until the syncer has run beside them a few times.
         var sequence = 1
-        while sequence <= 2_000 || (syncs.load(ordering: .relaxed) < 3 && sequence <= 200_000) {
+        while sequence <= 2_000 || (state.syncs.load(ordering: .relaxed) < 3 && sequence <= 1_000_000) {
             try store.save(sequence: sequence, message: message(sequence))
             try store.setSequences(nextSender: sequence + 1, nextTarget: 1)
             if sequence % 10 == 0 { try store.flush() }
             sequence += 1
         }
         store.close()
-        syncer.cancel()
-        try await syncer.value
-        #expect(syncs.load(ordering: .relaxed) >= 3)
+        state.stop.store(true, ordering: .releasing)
+        state.done.wait()
+        let failed = state.failed.load(ordering: .acquiring)
+        let syncs = state.syncs.load(ordering: .relaxed)
+        #expect(!failed)
+        #expect(syncs >= 3)
         let again = try openStore(folder)
         #expect(again.recoveryNotes.isEmpty)
         #expect(again.nextSenderSequence == sequence)
         let stored = try again.messages(from: 1, through: sequence).count
         #expect(stored == sequence - 1)
     }
+}
+
+private final class SyncerState: Sendable {
+    let stop = Atomic<Bool>(false)
+    let failed = Atomic<Bool>(false)
+    let syncs = Atomic<Int>(0)
+    let done = DispatchSemaphore(value: 0)
 }
 
 private final class UncheckedBox<T>: @unchecked Sendable {
