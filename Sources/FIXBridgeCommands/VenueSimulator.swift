@@ -81,13 +81,23 @@ public final class VenueSimulator: FIXApplication, @unchecked Sendable {
     }
 
     private func newOrder(_ view: FIXMessage, session: FIXSessionRuntime) {
-        let clOrdID = view.first(11)?.string
-        let symbol = view.first(55)?.string
-        let side = view.first(54)?.char
-        let quantity = view.first(38)?.decimal
-        let ordType = view.first(40)?.char
-        let price = view.first(44)?.decimal
-        let instruction = view.first(58)?.string
+        // One pass over the order's fields (the first occurrence of each tag counts).
+        var clOrdID: String?, symbol: String?, account: String?, instruction: String?
+        var side: UInt8?, ordType: UInt8?
+        var quantity: FIXDecimal?, price: FIXDecimal?
+        for field in view {
+            switch field.tag {
+            case 1 where account == nil: account = field.value.string
+            case 11 where clOrdID == nil: clOrdID = field.value.string
+            case 38 where quantity == nil: quantity = field.value.decimal
+            case 40 where ordType == nil: ordType = field.value.char
+            case 44 where price == nil: price = field.value.decimal
+            case 54 where side == nil: side = field.value.char
+            case 55 where symbol == nil: symbol = field.value.string
+            case 58 where instruction == nil: instruction = field.value.string
+            default: break
+            }
+        }
         var problem: String?
         if clOrdID == nil { problem = "ClOrdID missing" }
         else if symbol == nil || symbol == "REJECT" { problem = "unknown symbol" }
@@ -96,7 +106,7 @@ public final class VenueSimulator: FIXApplication, @unchecked Sendable {
         else if ordType == UInt8(ascii: "2") && price == nil { problem = "limit order without price" }
         if messageEvents { onEvent("ORDER \(clOrdID ?? "?")") }
         var order = Order(clOrdID: clOrdID ?? "NONE", orderID: "NONE", symbol: symbol ?? "?", side: side ?? UInt8(ascii: "1"),
-                          quantity: quantity ?? .zero, price: price, account: view.first(1)?.string)
+                          quantity: quantity ?? .zero, price: price, account: account)
         if let problem {
             report(order, execType: "8", status: "8", session: session, text: problem)
             return
