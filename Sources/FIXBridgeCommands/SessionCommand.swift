@@ -73,8 +73,13 @@ public struct SessionCommand: AsyncParsableCommand {
                     break
                 }
             }
-            // Test orders are watched closely, so that the command ends as soon as they are done.
-            try await Task.sleep(for: .milliseconds(sender == nil ? 100 : 2))
+            // The last fill wakes the command at once; otherwise it looks at the stop signal and
+            // the deadline ten times a second (no polling beside the sessions' event loops).
+            if let sender {
+                await sender.waitForCompletion(upTo: .milliseconds(100))
+            } else {
+                try await Task.sleep(for: .milliseconds(100))
+            }
         }
         for initiator in initiators { initiator.stop() }
         for (_, runtime) in acceptorRuntimes { runtime.logout() }
@@ -163,6 +168,23 @@ final class OrderSender: FIXApplication, @unchecked Sendable {
     }
 
     var isComplete: Bool { lock.withLock { filled.count >= count } }
+
+    /// The sleep of `waitForCompletion`, cut short by the fill that completes the orders.
+    private var sleeper: Task<Void, Never>?  // guarded by lock
+
+    /// Returns when every order is filled, or after `limit` at the latest.
+    func waitForCompletion(upTo limit: Duration) async {
+        let sleep = Task<Void, Never> { _ = try? await Task.sleep(for: limit) }
+        let done: Bool = lock.withLock {
+            if filled.count >= count { return true }
+            sleeper = sleep
+            return false
+        }
+        if done { sleep.cancel() }
+        await sleep.value
+        lock.withLock { sleeper = nil }
+    }
+
     var filledCount: Int { lock.withLock { filled.count } }
     var sentCount: Int { lock.withLock { sent } }
 
@@ -224,6 +246,7 @@ final class OrderSender: FIXApplication, @unchecked Sendable {
             let now = WallClock.now().nanosecondsSinceEpoch
             return lock.withLock {
                 guard filled.insert(clOrdID).inserted else { return false }
+                if filled.count == count { sleeper?.cancel() }
                 if let i = Int(clOrdID.dropFirst(3)), i > 0, i <= count { roundTrips.append(now - sentAt[i]) }
                 lastFilled = now
                 return true

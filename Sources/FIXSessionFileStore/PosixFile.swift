@@ -104,9 +104,9 @@ struct PosixFile {
     }
 
     func sync() throws {
-        while fsync(descriptor) != 0 {
+        while fdatasync(descriptor) != 0 {
             if errno == EINTR { continue }
-            throw FileStoreError(.system(operation: "fsync", path: path, offset: nil, errno: errno))
+            throw FileStoreError(.system(operation: "fdatasync", path: path, offset: nil, errno: errno))
         }
     }
 
