@@ -6,35 +6,11 @@
 #
 #   tools/bench/book-bench.sh FIXBRIDGE_RELEASE_BINARY [MESSAGES] [RUNS]
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-fixbridge=${1:?usage: book-bench.sh FIXBRIDGE_BINARY [MESSAGES] [RUNS]}
-messages=${2:-1000000}
-runs=${3:-3}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-python3 "$root/../shared/bench/gen_fix_corpus.py" --count "$messages" --seed 42 --version 4.4 -o "$work/corpus.fix"
-python3 - "$work" <<'PY'
-import re, sys
-w = sys.argv[1]
-accounts = sorted(set(re.findall(rb'\x011=([^\x01]+)\x01', open(w + '/corpus.fix', 'rb').read())))
-with open(w + '/accounts.csv', 'w') as f:
-    f.write('fix_account,client_account\n')
-    for a in accounts:
-        f.write(f'{a.decode()},CL-{a.decode()}\n')
-PY
+source "$(dirname "$0")/common.sh"
+bench_setup book-bench.sh "$@"
+{ echo 'fix_account,client_account'; sed 's/.*/&,CL-&/' "$work/accounts.txt"; } > "$work/accounts.csv"
 reports=$(python3 -c "import sys; print(open(sys.argv[1],'rb').read().count(b'\x0135=8\x01'))" "$work/corpus.fix")
 echo "corpus: $messages messages, $reports execution reports, $(du -m "$work/corpus.fix" | cut -f1) MB"
-
-measure() {  # label, then the command; prints "seconds peak_kb"
-  local label=$1; shift
-  local out
-  out=$( { /usr/bin/time -f "TIME %e %M" "$@" >/dev/null; } 2>&1 | grep '^TIME' )
-  echo "$out" | awk '{print $2, $3}'
-}
-
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 run_case() {  # label db-maker
   local label=$1 kind=$2
@@ -54,7 +30,7 @@ run_case() {  # label db-maker
     "$fixbridge" book accounts --db "$db" --import "$work/accounts.csv" >/dev/null
     local extra=()
     [ "$kind" = dry ] && extra=(--dry-run)
-    read -r secs kb < <(measure "$label" "$fixbridge" book load --quiet --db "$db" "${extra[@]}" "$work/corpus.fix")
+    read -r secs kb < <(measure "$fixbridge" book load --quiet --db "$db" "${extra[@]}" "$work/corpus.fix")
     times+=("$secs"); mems+=("$kb")
   done
   local t m

@@ -7,32 +7,16 @@
 #
 #   tools/bench/replay-bench.sh FIXBRIDGE_RELEASE_BINARY [MESSAGES] [RUNS]
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-fixbridge=${1:?usage: replay-bench.sh FIXBRIDGE_BINARY [MESSAGES] [RUNS]}
-messages=${2:-1000000}
-runs=${3:-3}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-python3 "$root/../shared/bench/gen_fix_corpus.py" --count "$messages" --seed 42 --version 4.4 -o "$work/corpus.fix"
+source "$(dirname "$0")/common.sh"
+bench_setup replay-bench.sh "$@"
 # One client per FIX account of the corpus, KYC verified, so every fill is client activity.
-python3 - "$work" <<'PY'
-import re, sys
-w = sys.argv[1]
-accounts = sorted(set(re.findall(rb'\x011=([^\x01]+)\x01', open(w + '/corpus.fix', 'rb').read())))
-with open(w + '/clients.csv', 'w') as f:
-    f.write('id,name,kyc_status,kyc_expiry,accounts\n')
-    for i, a in enumerate(accounts):
-        f.write(f'C-{i:05d},Client {i},verified,2099-12-31,{a.decode()}\n')
-PY
+{
+  echo 'id,name,kyc_status,kyc_expiry,accounts'
+  i=0
+  while read -r a; do printf 'C-%05d,Client %d,verified,2099-12-31,%s\n' "$i" "$i" "$a"; i=$((i + 1)); done < "$work/accounts.txt"
+} > "$work/clients.csv"
 echo "corpus: $messages messages, $(du -m "$work/corpus.fix" | cut -f1) MB, $(($(wc -l < "$work/clients.csv") - 1)) client accounts"
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-measure() {  # command...; prints "seconds peak_kb"
-  { /usr/bin/time -f "TIME %e %M" "$@" >/dev/null 2>"$work/err"; } 2>&1 || true
-  grep '^TIME' "$work/err" | tail -1 | awk '{print $2, $3}'
-}
 
 declare -A secs mems
 for i in $(seq 1 "$runs"); do
