@@ -389,27 +389,13 @@ public final class FIXSessionRuntime: @unchecked Sendable {
                 }
             }
         }
-        let inBatch = channel.map { bound in
-            bound.eventLoop.inEventLoop && lock.withLock { inReadBatch && self.channel === bound }
-        } ?? false
-        if inBatch {
-            // The batch end flushes the store, then the connection, once; then syncs. A long
-            // batch's writes go out every `flushPendingBytesMax` bytes.
-            if wrote, let channel {
-                let now: Bool = lock.withLock {
-                    flushPendingBytes += wroteBytes
-                    if flushPendingBytes >= Self.flushPendingBytesMax {
-                        flushPending = nil
-                        flushPendingBytes = 0
-                        return true
-                    }
-                    flushPending = channel
-                    return false
-                }
-                if now && !flushOut(channel) { return }
-            }
-        } else {
-            // Outside a read batch (a timer, an application thread, no connection): at once.
+        switch batchRole(of: channel, wroteBytes: wrote ? wroteBytes : 0) {
+        case .deferred:
+            break
+        case .flushNow:
+            if let channel, !flushOut(channel) { return }
+        case .outside:
+            // A timer, an application thread, no connection: at once.
             if wrote, let channel {
                 if !flushOut(channel) { return }
             } else if storeTouched {
@@ -418,6 +404,32 @@ public final class FIXSessionRuntime: @unchecked Sendable {
             if storeTouched { syncStore() }
         }
         for callback in callbacks { callback() }
+    }
+
+    private enum BatchRole {
+        /// Not inside a read batch on the connection's event loop.
+        case outside
+        /// Inside one: the batch end flushes the store, then the connection, once, then syncs.
+        case deferred
+        /// Inside one, with `flushPendingBytesMax` bytes waiting: they go out now.
+        case flushNow
+    }
+
+    /// Where a run's writes go out, counting `wroteBytes` towards the batch's waiting bytes.
+    private func batchRole(of channel: Channel?, wroteBytes: Int) -> BatchRole {
+        guard let channel, channel.eventLoop.inEventLoop else { return .outside }
+        return lock.withLock {
+            guard inReadBatch, self.channel === channel else { return .outside }
+            guard wroteBytes > 0 else { return .deferred }
+            flushPendingBytes += wroteBytes
+            if flushPendingBytes >= Self.flushPendingBytesMax {
+                flushPending = nil
+                flushPendingBytes = 0
+                return .flushNow
+            }
+            flushPending = channel
+            return .deferred
+        }
     }
 
     /// Stores an outbound message; a failure ends the connection, since a message that cannot
