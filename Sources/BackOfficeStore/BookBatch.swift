@@ -45,8 +45,9 @@ public struct BookBatch: Sendable {
                 // A report that booked its own fill is kept by that fill's row, unique by
                 // (session, exec_id); `BookStore.snapshot()` reads it back from there. Only the
                 // other reports (acknowledgements, cancels, corrections, busts…) need a row here.
-                if let f = r.fillID, book.fills[f].execID == r.key.execID, book.fills[f].session == r.key.session {
-                    continue
+                if let f = r.fillID {
+                    let fill = book.fills[f]
+                    if fill.execID == r.key.execID && fill.session == r.key.session { continue }
                 }
                 executions.append(Execution(
                     record: r, fillExecID: r.fillID.map { book.fills[$0].execID },
