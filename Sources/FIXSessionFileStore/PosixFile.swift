@@ -111,10 +111,20 @@ struct PosixFile {
     }
 
     /// Takes an exclusive advisory lock, so that two processes never append to one store.
+    ///
+    /// A lock that is busy is tried again for up to 200 ms: the lock belongs to the open file,
+    /// which a process forking at the moment the store closes (to run another program) shares
+    /// until its `exec` closes it, microseconds later. A store really open elsewhere stays busy.
     func lockExclusively() throws {
+        var waitedMilliseconds = 0
         while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             if errno == EINTR { continue }
-            if errno == EWOULDBLOCK { throw FileStoreError(.locked(path: path)) }
+            if errno == EWOULDBLOCK {
+                guard waitedMilliseconds < 200 else { throw FileStoreError(.locked(path: path)) }
+                usleep(1_000)
+                waitedMilliseconds += 1
+                continue
+            }
             throw FileStoreError(.system(operation: "flock", path: path, offset: nil, errno: errno))
         }
     }
