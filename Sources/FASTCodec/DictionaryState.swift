@@ -1,38 +1,99 @@
-/// The previous values of one decoder or encoder (FAST 1.1 section 6.3.1).
+/// The previous values of one decoder (FAST 1.1 section 6.3.1).
 ///
 /// The template compiler resolved every (dictionary, key) pair to an entry index, so global,
-/// template, type and custom dictionaries are all rows of the same arrays here. An entry is
-/// undefined, empty or assigned; strings and byte vectors keep their bytes in a per-entry array
-/// that keeps its capacity, so updating a previous value does not allocate after warm-up.
+/// template, type and custom dictionaries are all rows of the same tables here. An entry is
+/// undefined, empty or assigned. The tables are raw memory owned by ``DictionaryStorage``, so the
+/// decoder reads and writes them through pointers it keeps for the whole stream: no uniqueness,
+/// bounds or reference-count work per field. A value type over that storage: a decoder copied
+/// before decoding gets its own tables at its next decode.
 struct DictionaryState: Sendable {
     static let undefined: UInt8 = 0
     static let empty: UInt8 = 1
     static let assigned: UInt8 = 2
 
-    /// An empty state to swap with (a static, so creating a decode run allocates nothing).
-    static let placeholder = DictionaryState(count: 0, templateIDInitial: nil)
+    var storage: DictionaryStorage
 
-    var state: [UInt8]
-    var ints: [UInt64]
-    var exponents: [Int32]
-    var bytes: [[UInt8]]
+    init(count: Int, templateIDInitial: UInt32?) {
+        storage = DictionaryStorage(count: count, templateIDInitial: templateIDInitial)
+    }
+
+    /// Gives this state its own storage when a copy of it shares the current one.
+    mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+    }
+
+    mutating func reset() {
+        makeUnique()
+        storage.reset()
+    }
+}
+
+/// One previous value: an integer (or a decimal's mantissa and exponent) and its state, side by
+/// side so a field's dictionary access touches one cache line.
+struct DictionaryEntry {
+    var value: UInt64 = 0
+    var exponent: Int32 = 0
+    var state: UInt8 = DictionaryState.undefined
+}
+
+/// The tables of a ``DictionaryState``.
+///
+/// Strings and byte vectors keep their bytes in one pool: each entry owns a region of it that
+/// grows by doubling (the region moves to the pool's end), so updating a previous value copies
+/// its bytes and allocates nothing once the stream has warmed up.
+final class DictionaryStorage: @unchecked Sendable {
+    let count: Int
+    let entries: UnsafeMutablePointer<DictionaryEntry>
+    /// Per entry: start, byte count and capacity of its region in `pool`.
+    let byteStart: UnsafeMutablePointer<Int32>
+    let byteCount: UnsafeMutablePointer<Int32>
+    let byteCapacity: UnsafeMutablePointer<Int32>
+    var pool: UnsafeMutablePointer<UInt8>
+    var poolCount = 0
+    var poolCapacity: Int
     /// The template identifier is a copy-operator uInt32 of its own (section 10.3.2).
     var templateIDState: UInt8 = DictionaryState.undefined
     var templateID: UInt32 = 0
     let templateIDInitial: UInt32?
 
     init(count requested: Int, templateIDInitial: UInt32?) {
-        // At least one entry, so the decoder can always take a base address.
+        // At least one entry, so every table has a base address.
         let count = max(requested, 1)
-        state = Array(repeating: DictionaryState.undefined, count: count)
-        ints = Array(repeating: 0, count: count)
-        exponents = Array(repeating: 0, count: count)
-        bytes = Array(repeating: [], count: count)
+        self.count = count
+        entries = .allocate(capacity: count)
+        entries.initialize(repeating: DictionaryEntry(), count: count)
+        byteStart = .allocate(capacity: count)
+        byteStart.initialize(repeating: 0, count: count)
+        byteCount = .allocate(capacity: count)
+        byteCount.initialize(repeating: 0, count: count)
+        byteCapacity = .allocate(capacity: count)
+        byteCapacity.initialize(repeating: 0, count: count)
+        poolCapacity = 1_024
+        pool = .allocate(capacity: poolCapacity)
         self.templateIDInitial = templateIDInitial
     }
 
-    mutating func reset() {
-        for i in state.indices { state[i] = DictionaryState.undefined }
+    deinit {
+        entries.deallocate()
+        byteStart.deallocate()
+        byteCount.deallocate()
+        byteCapacity.deallocate()
+        pool.deallocate()
+    }
+
+    func copy() -> DictionaryStorage {
+        let copy = DictionaryStorage(count: count, templateIDInitial: templateIDInitial)
+        copy.entries.update(from: entries, count: count)
+        for entry in 0 ..< count where byteCount[entry] > 0 {
+            copy.setBytes(entry, UnsafePointer(pool + Int(byteStart[entry])), Int(byteCount[entry]))
+        }
+        copy.templateIDState = templateIDState
+        copy.templateID = templateID
+        return copy
+    }
+
+    func reset() {
+        for entry in 0 ..< count { entries[entry].state = DictionaryState.undefined }
         templateIDState = DictionaryState.undefined
     }
 
@@ -41,5 +102,55 @@ struct DictionaryState: Sendable {
         if templateIDState == DictionaryState.assigned { return templateID }
         if templateIDState == DictionaryState.undefined { return templateIDInitial }
         return nil
+    }
+
+    /// Replaces the bytes of `entry` (does not change its state).
+    @inline(__always)
+    func setBytes(_ entry: Int, _ bytes: UnsafePointer<UInt8>, _ length: Int) {
+        if length > Int(byteCapacity[entry]) { relocate(entry, length) }
+        copyBytes(to: pool + Int(byteStart[entry]), from: bytes, length)
+        byteCount[entry] = Int32(truncatingIfNeeded: length)
+    }
+
+    /// Gives `entry` a region of at least `length` bytes at the pool's end.
+    func relocate(_ entry: Int, _ length: Int) {
+        let capacity = max(16, Int(byteCapacity[entry]) * 2, length)
+        if poolCount + capacity > poolCapacity { growPool(poolCount + capacity) }
+        byteStart[entry] = Int32(truncatingIfNeeded: poolCount)
+        byteCapacity[entry] = Int32(truncatingIfNeeded: capacity)
+        poolCount += capacity
+    }
+
+    /// Grows the pool; when more than half of it is regions left behind by relocations, the live
+    /// regions are packed first, so the pool stays within twice what the entries hold.
+    func growPool(_ needed: Int) {
+        var live = 0
+        for entry in 0 ..< count { live += Int(byteCapacity[entry]) }
+        let newCapacity = max(poolCapacity * 2, (needed - poolCount + live) * 2, 1_024)
+        let newPool = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        var used = 0
+        for entry in 0 ..< count where byteCapacity[entry] > 0 {
+            (newPool + used).update(from: pool + Int(byteStart[entry]), count: Int(byteCount[entry]))
+            byteStart[entry] = Int32(truncatingIfNeeded: used)
+            used += Int(byteCapacity[entry])
+        }
+        pool.deallocate()
+        pool = newPool
+        poolCapacity = newCapacity
+        poolCount = used
+    }
+}
+
+/// Copies a few bytes without a library call (most FAST strings are short); long runs use memmove.
+@inline(__always)
+func copyBytes(to destination: UnsafeMutablePointer<UInt8>, from source: UnsafePointer<UInt8>, _ length: Int) {
+    if length > 32 {
+        destination.update(from: source, count: length)
+        return
+    }
+    var i = 0
+    while i < length {
+        destination[i] = source[i]
+        i &+= 1
     }
 }

@@ -82,102 +82,81 @@ public struct FASTDecoder: Sendable {
         if !isKnownUniquelyReferenced(&message.arena.storage) {
             message.arena.storage = ByteStorage(capacity: message.arena.storage.capacity)
         }
-        // The previous values move into local arrays so the run can hold raw pointers to them
-        // for the whole message: no uniqueness or bounds check per dictionary access.
-        var state: [UInt8] = []
-        var ints: [UInt64] = []
-        var exponents: [Int32] = []
-        swap(&state, &dictionary.state)
-        swap(&ints, &dictionary.ints)
-        swap(&exponents, &dictionary.exponents)
-        let templates = self.templates
-        let result = state.withUnsafeMutableBufferPointer { state in
-            ints.withUnsafeMutableBufferPointer { ints in
-                exponents.withUnsafeMutableBufferPointer { exponents in
-                    templates.instructions.withUnsafeBufferPointer { instructions in
-                        templates.constantBytes.withUnsafeBufferPointer { constants in
-                            var run = DecodeRun(
-                                input: base.assumingMemoryBound(to: UInt8.self), end: count, templates: templates,
-                                instructions: instructions, constants: constants, slots: message.slots.storage,
-                                arena: message.arena.storage,
-                                state: state.baseAddress!, ints: ints.baseAddress!, exponents: exponents.baseAddress!,
-                                entryCount: state.count)
-                            swap(&run.dictionary, &dictionary)
-                            let result: Result<Int, FASTError>
-                            do throws(FASTError) {
-                                let index = try run.decodeMessage()
-                                message.templateIndex = index
-                                message.templateID = templates.templates[index].id ?? 0
-                                message.byteCount = run.position
-                                result = .success(run.position)
-                            } catch {
-                                result = .failure(error)
-                            }
-                            swap(&run.dictionary, &dictionary)
-                            message.slots.count = run.slotCount
-                            message.arena.count = run.arena.count
-                            return result
-                        }
-                    }
-                }
-            }
+        dictionary.makeUnique()
+        // The run holds raw pointers to the dictionaries, the instructions and the message's
+        // buffers for the whole message: no uniqueness or bounds check per field.
+        // The decoder (templates, dictionaries) and the message (buffers) own these objects for
+        // the whole run; the run holds them unretained.
+        var run = DecodeRun(input: base.assumingMemoryBound(to: UInt8.self), end: count, templates: templates,
+                            slots: message.slots.storage, arena: message.arena.storage, dictionary: dictionary.storage)
+        let result: Result<Int, FASTError>
+        do throws(FASTError) {
+            let index = try run.decodeMessage()
+            message.templateIndex = index
+            message.templateID = templates.raw.templates[index].id
+            message.byteCount = run.position
+            result = .success(run.position)
+        } catch {
+            result = .failure(error)
         }
-        swap(&state, &dictionary.state)
-        swap(&ints, &dictionary.ints)
-        swap(&exponents, &dictionary.exponents)
+        message.slots.count = run.slotCount
+        message.arena.count = run.arena.count
         return result
     }
 }
 
 /// A presence map being read: up to 63 bits in a register, refilled from the input.
+///
+/// The unread bits sit at the top of `bits`, followed by one sentinel 1 bit; when only the
+/// sentinel is left (`bits == PresenceMap.drained`) the next bits are loaded. A map with no bytes
+/// left yields zero bits, as FAST 1.1 requires of bits beyond a map's end.
 struct PresenceMap {
-    var bits: UInt64 = 0
-    var left = 0
+    static let drained: UInt64 = 1 << 63
+    /// A zero bit, then the sentinel: what an exhausted map holds.
+    static let exhausted: UInt64 = 1 << 62
+
+    var bits: UInt64 = PresenceMap.exhausted
     var next = 0
     var end = 0
 
     static let none = PresenceMap()
 }
 
-/// The state of decoding one message. A struct whose arrays were moved in from the decoder and
-/// the message, so every mutation is in place and the hot path neither allocates nor retains.
+/// The state of decoding one message: raw pointers to the input, the instructions, the
+/// dictionaries and the message's buffers, so every access in the hot path is a plain load or
+/// store and nothing is allocated or retained per field.
 struct DecodeRun {
     let input: UnsafePointer<UInt8>
     let end: Int
-    let templates: FASTTemplates
-    let instructions: UnsafeBufferPointer<Instruction>
-    let constants: UnsafeBufferPointer<UInt8>
+    // The decoder and the message own these objects for the whole run (`decodeBuffer` keeps
+    // them alive), so the run holds them without reference counting.
+    unowned(unsafe) let templates: FASTTemplates
+    let instructions: UnsafePointer<Instruction>
+    let constants: UnsafePointer<UInt8>
     var position = 0
-    /// Byte values of the previous values and the template id state; the integer parts are the
-    /// raw pointers below.
-    var dictionary = DictionaryState.placeholder
-    let state: UnsafeMutablePointer<UInt8>
-    let ints: UnsafeMutablePointer<UInt64>
-    let exponents: UnsafeMutablePointer<Int32>
+    unowned(unsafe) let dictionary: DictionaryStorage
+    let entries: UnsafeMutablePointer<DictionaryEntry>
     let entryCount: Int
     var arena: ArenaWriter
-    let slotStorage: SlotStorage
+    unowned(unsafe) let slotStorage: SlotStorage
     var slotPointer: UnsafeMutablePointer<Slot>
     var slotCapacity: Int
     var slotCount = 0
 
-    init(input: UnsafePointer<UInt8>, end: Int, templates: FASTTemplates,
-         instructions: UnsafeBufferPointer<Instruction>, constants: UnsafeBufferPointer<UInt8>, slots: SlotStorage,
-         arena: ByteStorage, state: UnsafeMutablePointer<UInt8>, ints: UnsafeMutablePointer<UInt64>,
-         exponents: UnsafeMutablePointer<Int32>, entryCount: Int) {
+    init(input: UnsafePointer<UInt8>, end: Int, templates: FASTTemplates, slots: SlotStorage, arena: ByteStorage,
+         dictionary: DictionaryStorage) {
         self.input = input
         self.end = end
         self.templates = templates
-        self.instructions = instructions
-        self.constants = constants
+        self.instructions = UnsafePointer(templates.raw.instructions)
+        self.constants = UnsafePointer(templates.raw.constants)
         self.slotStorage = slots
         self.arena = ArenaWriter(arena)
         self.slotPointer = slots.pointer
         self.slotCapacity = slots.capacity
-        self.state = state
-        self.ints = ints
-        self.exponents = exponents
-        self.entryCount = entryCount
+        self.dictionary = dictionary
+        self.entries = dictionary.entries
+        self.entryCount = dictionary.count
     }
 
     // MARK: Errors
@@ -193,23 +172,24 @@ struct DecodeRun {
         return error
     }
 
-    // MARK: Primitives
+    var wire: Wire { Wire(input: input, end: end, entries: entries) }
 
-    @inline(__always)
-    mutating func readByte() throws(FASTError) -> UInt8 {
-        guard position < end else { throw failure(.u1, "input ends inside a message") }
-        let byte = input[position]
-        position &+= 1
-        return byte
-    }
+    // MARK: Presence maps
 
+    /// Reads a presence map, taking its first 63 bits into a register in the same pass.
     mutating func readPresenceMap() throws(FASTError) -> PresenceMap {
         let start = position
-        var stop = position
+        var stop = start
+        var bits: UInt64 = 0
+        var shift: UInt64 = 57
         while true {
             guard stop < end else { throw failure(.u1, "input ends inside a presence map") }
             let byte = input[stop]
-            stop += 1
+            stop &+= 1
+            if stop &- start <= 9 {
+                bits |= UInt64(byte & 0x7f) << shift
+                shift &-= 7
+            }
             if byte & 0x80 != 0 { break }
             guard stop - start < FASTDecoder.presenceMapBytesMax else {
                 throw failure(.u2, "presence map longer than \(FASTDecoder.presenceMapBytesMax) bytes", at: start)
@@ -219,192 +199,8 @@ struct DecodeRun {
             throw failure(.r7, "presence map is overlong", at: start)
         }
         position = stop
-        var map = PresenceMap(bits: 0, left: 0, next: start, end: stop)
-        refill(&map)
-        return map
-    }
-
-    @inline(__always)
-    func refill(_ map: inout PresenceMap) {
-        var bits: UInt64 = 0
-        var shift: UInt64 = 57
-        var taken = 0
-        while map.next < map.end && taken < 9 {
-            bits |= UInt64(input[map.next] & 0x7f) << shift
-            shift &-= 7
-            map.next += 1
-            taken += 1
-        }
-        map.bits = bits
-        map.left = taken * 7
-    }
-
-    @inline(__always)
-    func nextBit(_ map: inout PresenceMap) -> Bool {
-        if map.left == 0 {
-            if map.next >= map.end { return false }
-            refill(&map)
-        }
-        let bit = map.bits >> 63 != 0
-        map.bits <<= 1
-        map.left &-= 1
-        return bit
-    }
-
-    /// Reads a stop-bit unsigned integer; nil is NULL (nullable only). Detects overflow (D2) and
-    /// overlong encodings (R6).
-    @inline(__always)
-    mutating func readUnsigned(nullable: Bool) throws(FASTError) -> UInt64? {
-        let first = try readByte()
-        if first & 0x80 != 0 {
-            let value = UInt64(first & 0x7f)
-            if nullable { return value == 0 ? nil : value &- 1 }
-            return value
-        }
-        return try readUnsignedSlow(first, nullable: nullable)
-    }
-
-    mutating func readUnsignedSlow(_ first: UInt8, nullable: Bool) throws(FASTError) -> UInt64? {
-        let start = position - 1
-        if first == 0 { throw failure(.r6, "integer has an overlong encoding", at: start) }
-        var value = UInt64(first)
-        while true {
-            let byte = try readByte()
-            if value > UInt64.max >> 7 {
-                // 2^64 is the nullable encoding of UInt64.max.
-                if nullable && value == 1 << 57 && byte == 0x80 { return UInt64.max }
-                throw failure(.d2, "integer does not fit 64 bits", at: start)
-            }
-            value = value << 7 | UInt64(byte & 0x7f)
-            if byte & 0x80 != 0 { break }
-        }
-        if nullable { return value &- 1 }
-        return value
-    }
-
-    /// Reads a stop-bit signed integer; nil is NULL (nullable only).
-    @inline(__always)
-    mutating func readSigned(nullable: Bool) throws(FASTError) -> Int64? {
-        let first = try readByte()
-        if first & 0x80 != 0 {
-            var value = Int64(first & 0x7f)
-            if first & 0x40 != 0 { value -= 0x80 }
-            if nullable {
-                if value == 0 { return nil }
-                if value > 0 { return value - 1 }
-            }
-            return value
-        }
-        return try readSignedSlow(first, nullable: nullable)
-    }
-
-    mutating func readSignedSlow(_ first: UInt8, nullable: Bool) throws(FASTError) -> Int64? {
-        let start = position - 1
-        guard position < end else { throw failure(.u1, "input ends inside an integer") }
-        let second = input[position]
-        if (first == 0 && second & 0x40 == 0) || (first == 0x7f && second & 0x40 != 0) {
-            throw failure(.r6, "integer has an overlong encoding", at: start)
-        }
-        var value: Int64 = first & 0x40 != 0 ? Int64(first) - 0x80 : Int64(first)
-        while true {
-            let byte = try readByte()
-            if value > Int64.max >> 7 || value < Int64.min >> 7 {
-                // 2^63 is the nullable encoding of Int64.max.
-                if nullable && value == 1 << 56 && byte == 0x80 { return Int64.max }
-                throw failure(.d2, "integer does not fit 64 bits", at: start)
-            }
-            value = value << 7 | Int64(byte & 0x7f)
-            if byte & 0x80 != 0 { break }
-        }
-        if nullable && value > 0 { return value - 1 }
-        return value
-    }
-
-    /// Reads an integer of the given type as a bit pattern, with the type's range check.
-    @inline(__always)
-    mutating func readInteger(_ type: FieldType, nullable: Bool) throws(FASTError) -> UInt64? {
-        let start = position
-        switch type {
-        case .uInt32, .uInt64:
-            guard let value = try readUnsigned(nullable: nullable) else { return nil }
-            if type == .uInt32 && value > UInt64(UInt32.max) {
-                throw failure(.d2, "value \(value) does not fit uInt32", at: start)
-            }
-            return value
-        default:
-            guard let value = try readSigned(nullable: nullable) else { return nil }
-            if type == .int32 || type == .decimalExponent, value < Int64(Int32.min) || value > Int64(Int32.max) {
-                throw failure(.d2, "value \(value) does not fit int32", at: start)
-            }
-            return UInt64(bitPattern: value)
-        }
-    }
-
-    @inline(__always)
-    mutating func reserveArena(_ count: Int) throws(FASTError) {
-        guard arena.count + count <= FASTDecoder.arenaBytesMax else {
-            throw failure(.u2, "decoded strings exceed \(FASTDecoder.arenaBytesMax) bytes")
-        }
-    }
-
-    /// Reads an ASCII string into the arena; nil is NULL. Returns (start, count).
-    mutating func readASCII(nullable: Bool) throws(FASTError) -> (Int32, Int32)? {
-        let start = position
-        var stop = position
-        while true {
-            guard stop < end else { throw failure(.u1, "input ends inside a string") }
-            let byte = input[stop]
-            stop += 1
-            if byte & 0x80 != 0 { break }
-            guard stop - start < FASTDecoder.stringBytesMax else {
-                throw failure(.u2, "string longer than \(FASTDecoder.stringBytesMax) bytes", at: start)
-            }
-        }
-        position = stop
-        let length = stop - start
-        let arenaStart = Int32(arena.count)
-        if input[start] & 0x7f == 0 {
-            // Section 10.6.3: 0x80 is "" (or NULL when nullable); a leading zero byte introduces
-            // "" (nullable) or "\0"; anything else starting with a zero byte is overlong (R9).
-            if length == 1 { return nullable ? nil : (arenaStart, 0) }
-            if length == 2 && input[start + 1] == 0x80 {
-                if nullable { return (arenaStart, 0) }
-                try reserveArena(1)
-                arena.append(0)
-                return (arenaStart, 1)
-            }
-            if nullable && length == 3 && input[start + 1] == 0 && input[start + 2] == 0x80 {
-                try reserveArena(1)
-                arena.append(0)
-                return (arenaStart, 1)
-            }
-            throw failure(.r9, "string has an overlong encoding", at: start)
-        }
-        try reserveArena(length)
-        arena.append(contentsOf: UnsafeBufferPointer(start: input + start, count: length))
-        arena[arena.count - 1] &= 0x7f
-        return (arenaStart, Int32(length))
-    }
-
-    /// Reads a length-prefixed byte vector (also unicode strings) into the arena; nil is NULL.
-    mutating func readByteVector(nullable: Bool) throws(FASTError) -> (Int32, Int32)? {
-        let start = position
-        guard let length = try readUnsigned(nullable: nullable) else { return nil }
-        guard length <= UInt64(FASTDecoder.stringBytesMax) else {
-            throw failure(.u2, "byte vector length \(length) exceeds \(FASTDecoder.stringBytesMax)", at: start)
-        }
-        let count = Int(length)
-        guard count <= end - position else { throw failure(.u1, "input ends inside a byte vector") }
-        try reserveArena(count)
-        let arenaStart = Int32(arena.count)
-        arena.append(contentsOf: UnsafeBufferPointer(start: input + position, count: count))
-        position += count
-        return (arenaStart, Int32(count))
-    }
-
-    @inline(__always)
-    mutating func readBytes(_ type: FieldType, nullable: Bool) throws(FASTError) -> (Int32, Int32)? {
-        type == .ascii ? try readASCII(nullable: nullable) : try readByteVector(nullable: nullable)
+        let taken = min(stop - start, 9)
+        return PresenceMap(bits: bits | 1 << UInt64(63 - taken * 7), next: start + taken, end: stop)
     }
 
     // MARK: Messages and segments
@@ -412,16 +208,16 @@ struct DecodeRun {
     mutating func decodeMessage() throws(FASTError) -> Int {
         var map = try readPresenceMap()
         let index = try decodeTemplateID(&map)
-        let template = templates.templates[index]
+        let template = templates.raw.templates[index]
         // reset="yes" resets every dictionary before the message body (the template id just
         // read stays the previous template id). It applies to a message's template, not to a
         // template reached through a dynamic reference.
-        if template.reset { resetDictionary(keepingTemplateID: template.id ?? 0) }
+        if template.reset { resetDictionary(keepingTemplateID: template.id) }
         do {
-            try decodeBody(template.start, template.end, &map, depth: 0)
+            try decodeBody(Int(template.start), Int(template.end), map, depth: 0)
         } catch {
             var error = error
-            if error.template == nil { error.template = template.name }
+            if error.template == nil { error.template = templates.templates[index].name }
             throw error
         }
         return index
@@ -430,8 +226,10 @@ struct DecodeRun {
     mutating func decodeTemplateID(_ map: inout PresenceMap) throws(FASTError) -> Int {
         let start = position
         let id: UInt32
-        if nextBit(&map) {
-            guard let value = try readInteger(.uInt32, nullable: false) else { preconditionFailure() }
+        if Wire.nextBit(input, &map) {
+            var pos = position
+            guard let value = try wire.readInteger(UInt32Type.self, &pos, nullable: false) else { preconditionFailure() }
+            position = pos
             id = UInt32(value)
             dictionary.templateIDState = DictionaryState.assigned
             dictionary.templateID = id
@@ -440,7 +238,7 @@ struct DecodeRun {
         } else {
             throw failure(.d5, "template id is absent and there is no previous template id", at: start)
         }
-        guard let index = templates.templateIndex(id: id) else {
+        guard let index = templates.raw.templateIndex(id: id) ?? templates.templateIndex(id: id) else {
             throw failure(.d9, "template id \(id) is not in the template set", at: start)
         }
         return index
@@ -468,7 +266,7 @@ struct DecodeRun {
     }
 
     mutating func resetDictionary(keepingTemplateID id: UInt32) {
-        for i in 0 ..< entryCount { state[i] = DictionaryState.undefined }
+        for entry in 0 ..< entryCount { entries[entry].state = DictionaryState.undefined }
         dictionary.templateIDState = DictionaryState.assigned
         dictionary.templateID = id
     }
@@ -479,69 +277,58 @@ struct DecodeRun {
         if slotCount &+ count > slotCapacity { try growSlots(to: slotCount + count) }
     }
 
-    mutating func decodeBody(_ first: Int, _ last: Int, _ map: inout PresenceMap, depth: Int) throws(FASTError) {
+    mutating func decodeBody(_ first: Int, _ last: Int, _ segmentMap: PresenceMap, depth: Int) throws(FASTError) {
         // Each instruction of this segment adds at most one slot at this level (nested segments
         // reserve their own, and the room is checked again after each of them).
         try reserveSlots(last - first)
+        var map = segmentMap
         var i = first
-        let instructionBase = instructions.baseAddress!
+        let instructions = self.instructions
+        let wire = self.wire
         while i < last {
-            // Fields are decoded through a pointer to their instruction, straight into their slot.
-            let pointer = instructionBase + i
-            let code = pointer.pointee.code
+            let code = instructions[i].code
             if code != Opcode.structure {
-                let out = slotPointer + slotCount
-                out.initialize(to: Slot(instruction: Int32(truncatingIfNeeded: i), present: false, value: 0,
-                                        exponent: 0, start: 0, count: 0))
-                do {
-                    try decodeCoded(code, pointer, out, &map)
-                } catch {
-                    throw annotate(error, pointer.pointee)
-                }
-                slotCount &+= 1
-                i &+= 1
+                i = try decodeFields(from: i, to: last, &map)
                 continue
             }
-            let instruction = pointer.pointee
+            let instruction = instructions[i]
             switch instruction.kind {
             case .field, .length:
-                var slot = Slot(instruction: Int32(i), present: false, value: 0, exponent: 0, start: 0, count: 0)
+                var pos = position
+                let out = slotPointer + slotCount
                 do {
-                    try decodeGeneral(pointer, &slot, &map)
+                    try wire.generalField(instructions + i, out, Int32(truncatingIfNeeded: i), &pos, &map)
                 } catch {
                     throw annotate(error, instruction)
                 }
-                try appendSlot(slot)
+                position = pos
+                slotCount &+= 1
                 i += 1
             case .group:
                 let bodyEnd = Int(instruction.end)
-                let present = !instruction.optional || nextBit(&map)
+                let present = !instruction.optional || Wire.nextBit(input, &map)
                 try appendSlot(Slot(instruction: Int32(i), present: present, value: 0, exponent: 0, start: 0, count: 0))
                 if present {
                     guard depth < FASTTemplates.nestingDepthMax else {
                         throw annotate(failure(.u2, "nesting deeper than \(FASTTemplates.nestingDepthMax)"), instruction)
                     }
-                    if instruction.bodyHasPresenceMap {
-                        var inner = try readPresenceMap()
-                        try decodeBody(i + 1, bodyEnd, &inner, depth: depth + 1)
-                    } else {
-                        var inner = PresenceMap.none
-                        try decodeBody(i + 1, bodyEnd, &inner, depth: depth + 1)
-                    }
+                    let inner = instruction.bodyHasPresenceMap ? try readPresenceMap() : PresenceMap.none
+                    try decodeBody(i + 1, bodyEnd, inner, depth: depth + 1)
                 }
                 i = bodyEnd
             case .sequence:
                 let bodyEnd = Int(instruction.end)
-                let lengthInstruction = instructions[i + 1]
+                let lengthInstruction = instructions + (i + 1)
                 let lengthStart = position
                 let length: UInt64?
                 do {
-                    length = try decodeInteger(
-                        op: lengthInstruction.op, type: .uInt32, optional: lengthInstruction.optional,
-                        slot: lengthInstruction.slot, hasInitial: lengthInstruction.hasInitial,
-                        initial: lengthInstruction.initialInt, &map)
+                    var pos = position
+                    length = try wire.integerValue(
+                        op: lengthInstruction.pointee.op, type: .uInt32, optional: lengthInstruction.pointee.optional,
+                        lengthInstruction, &pos, &map)
+                    position = pos
                 } catch {
-                    throw annotate(error, lengthInstruction)
+                    throw annotate(error, lengthInstruction.pointee)
                 }
                 guard let length else {
                     try appendSlot(Slot(instruction: Int32(i), present: false, value: 0, exponent: 0, start: 0, count: 0))
@@ -560,13 +347,8 @@ struct DecodeRun {
                                     count: Int32(length)))
                 var entry: UInt64 = 0
                 while entry < length {
-                    if instruction.bodyHasPresenceMap {
-                        var inner = try readPresenceMap()
-                        try decodeBody(i + 2, bodyEnd, &inner, depth: depth + 1)
-                    } else {
-                        var inner = PresenceMap.none
-                        try decodeBody(i + 2, bodyEnd, &inner, depth: depth + 1)
-                    }
+                    let inner = instruction.bodyHasPresenceMap ? try readPresenceMap() : PresenceMap.none
+                    try decodeBody(i + 2, bodyEnd, inner, depth: depth + 1)
                     entry += 1
                 }
                 i = bodyEnd
@@ -576,14 +358,14 @@ struct DecodeRun {
                 }
                 var inner = try readPresenceMap()
                 let index = try decodeTemplateID(&inner)
-                let template = templates.templates[index]
+                let template = templates.raw.templates[index]
                 try appendSlot(Slot(instruction: Int32(i), present: true, value: 0, exponent: 0,
                                     start: Int32(index), count: 0))
                 do {
-                    try decodeBody(template.start, template.end, &inner, depth: depth + 1)
+                    try decodeBody(Int(template.start), Int(template.end), inner, depth: depth + 1)
                 } catch {
                     var error = error
-                    if error.template == nil { error.template = template.name }
+                    if error.template == nil { error.template = templates.templates[index].name }
                     throw error
                 }
                 i += 1
@@ -595,325 +377,795 @@ struct DecodeRun {
 
     // MARK: Fields
 
-    /// Decodes one field into its slot (already initialised as absent), with the code specialised
-    /// for the field's type, operator and presence.
+    /// Decodes one field into its slot, with the code specialised for the field's type, operator
+    /// and presence. Integers and decimals are decoded inline; strings and byte vectors, which
+    /// need the arena and the dictionary's byte pool, take a call that gets the presence bit and
+    /// the position by value.
+    /// Decodes a run of fields, from `first` up to the next structure instruction or `last`, and
+    /// returns the index after the run. The position, the presence map and the next slot stay in
+    /// registers for the whole run (the map is copied in and out), and each field writes its
+    /// slot once. Integers and decimals are decoded inline; strings and byte vectors, which need
+    /// the arena and the dictionary's byte pool, take a call that gets the presence bit and the
+    /// position by value.
+    mutating func decodeFields(from first: Int, to last: Int, _ segmentMap: inout PresenceMap) throws(FASTError) -> Int {
+        var map = segmentMap
+        var pos = position
+        let w = wire
+        let instructions = self.instructions
+        let runStart = slotPointer + slotCount
+        var out = runStart
+        var i = first
+        var code = instructions[i].code
+        repeat {
+            let p = instructions + i
+            let index = Int32(truncatingIfNeeded: i)
+            do {
+                try decodeField(code, p, out, index, w, &pos, &map)
+            } catch {
+                throw annotate(error, p.pointee)
+            }
+            out += 1
+            i &+= 1
+            if i == last { break }
+            code = instructions[i].code
+        } while code != Opcode.structure
+        position = pos
+        slotCount &+= out - runStart
+        segmentMap = map
+        return i
+    }
+
     @inline(__always)
-    mutating func decodeCoded(_ code: UInt8, _ p: UnsafePointer<Instruction>, _ out: UnsafeMutablePointer<Slot>,
-                              _ map: inout PresenceMap) throws(FASTError) {
+    mutating func decodeField(_ code: UInt8, _ p: UnsafePointer<Instruction>, _ out: UnsafeMutablePointer<Slot>,
+                              _ index: Int32, _ w: Wire, _ pos: inout Int, _ map: inout PresenceMap) throws(FASTError) {
         switch code {
-        case 0x10: try integerField(p, &out.pointee, NoOperator.self, UInt32Type.self, MandatoryField.self, &map)
-        case 0x11: try integerField(p, &out.pointee, NoOperator.self, UInt32Type.self, OptionalField.self, &map)
-        case 0x12: try integerField(p, &out.pointee, ConstantOperator.self, UInt32Type.self, MandatoryField.self, &map)
-        case 0x13: try integerField(p, &out.pointee, ConstantOperator.self, UInt32Type.self, OptionalField.self, &map)
-        case 0x14: try integerField(p, &out.pointee, DefaultOperator.self, UInt32Type.self, MandatoryField.self, &map)
-        case 0x15: try integerField(p, &out.pointee, DefaultOperator.self, UInt32Type.self, OptionalField.self, &map)
-        case 0x16: try integerField(p, &out.pointee, CopyOperator.self, UInt32Type.self, MandatoryField.self, &map)
-        case 0x17: try integerField(p, &out.pointee, CopyOperator.self, UInt32Type.self, OptionalField.self, &map)
-        case 0x18: try integerField(p, &out.pointee, IncrementOperator.self, UInt32Type.self, MandatoryField.self, &map)
-        case 0x19: try integerField(p, &out.pointee, IncrementOperator.self, UInt32Type.self, OptionalField.self, &map)
-        case 0x1a: try integerField(p, &out.pointee, DeltaOperator.self, UInt32Type.self, MandatoryField.self, &map)
-        case 0x1b: try integerField(p, &out.pointee, DeltaOperator.self, UInt32Type.self, OptionalField.self, &map)
-        case 0x20: try integerField(p, &out.pointee, NoOperator.self, Int32Type.self, MandatoryField.self, &map)
-        case 0x21: try integerField(p, &out.pointee, NoOperator.self, Int32Type.self, OptionalField.self, &map)
-        case 0x22: try integerField(p, &out.pointee, ConstantOperator.self, Int32Type.self, MandatoryField.self, &map)
-        case 0x23: try integerField(p, &out.pointee, ConstantOperator.self, Int32Type.self, OptionalField.self, &map)
-        case 0x24: try integerField(p, &out.pointee, DefaultOperator.self, Int32Type.self, MandatoryField.self, &map)
-        case 0x25: try integerField(p, &out.pointee, DefaultOperator.self, Int32Type.self, OptionalField.self, &map)
-        case 0x26: try integerField(p, &out.pointee, CopyOperator.self, Int32Type.self, MandatoryField.self, &map)
-        case 0x27: try integerField(p, &out.pointee, CopyOperator.self, Int32Type.self, OptionalField.self, &map)
-        case 0x28: try integerField(p, &out.pointee, IncrementOperator.self, Int32Type.self, MandatoryField.self, &map)
-        case 0x29: try integerField(p, &out.pointee, IncrementOperator.self, Int32Type.self, OptionalField.self, &map)
-        case 0x2a: try integerField(p, &out.pointee, DeltaOperator.self, Int32Type.self, MandatoryField.self, &map)
-        case 0x2b: try integerField(p, &out.pointee, DeltaOperator.self, Int32Type.self, OptionalField.self, &map)
-        case 0x30: try integerField(p, &out.pointee, NoOperator.self, UInt64Type.self, MandatoryField.self, &map)
-        case 0x31: try integerField(p, &out.pointee, NoOperator.self, UInt64Type.self, OptionalField.self, &map)
-        case 0x32: try integerField(p, &out.pointee, ConstantOperator.self, UInt64Type.self, MandatoryField.self, &map)
-        case 0x33: try integerField(p, &out.pointee, ConstantOperator.self, UInt64Type.self, OptionalField.self, &map)
-        case 0x34: try integerField(p, &out.pointee, DefaultOperator.self, UInt64Type.self, MandatoryField.self, &map)
-        case 0x35: try integerField(p, &out.pointee, DefaultOperator.self, UInt64Type.self, OptionalField.self, &map)
-        case 0x36: try integerField(p, &out.pointee, CopyOperator.self, UInt64Type.self, MandatoryField.self, &map)
-        case 0x37: try integerField(p, &out.pointee, CopyOperator.self, UInt64Type.self, OptionalField.self, &map)
-        case 0x38: try integerField(p, &out.pointee, IncrementOperator.self, UInt64Type.self, MandatoryField.self, &map)
-        case 0x39: try integerField(p, &out.pointee, IncrementOperator.self, UInt64Type.self, OptionalField.self, &map)
-        case 0x3a: try integerField(p, &out.pointee, DeltaOperator.self, UInt64Type.self, MandatoryField.self, &map)
-        case 0x3b: try integerField(p, &out.pointee, DeltaOperator.self, UInt64Type.self, OptionalField.self, &map)
-        case 0x40: try integerField(p, &out.pointee, NoOperator.self, Int64Type.self, MandatoryField.self, &map)
-        case 0x41: try integerField(p, &out.pointee, NoOperator.self, Int64Type.self, OptionalField.self, &map)
-        case 0x42: try integerField(p, &out.pointee, ConstantOperator.self, Int64Type.self, MandatoryField.self, &map)
-        case 0x43: try integerField(p, &out.pointee, ConstantOperator.self, Int64Type.self, OptionalField.self, &map)
-        case 0x44: try integerField(p, &out.pointee, DefaultOperator.self, Int64Type.self, MandatoryField.self, &map)
-        case 0x45: try integerField(p, &out.pointee, DefaultOperator.self, Int64Type.self, OptionalField.self, &map)
-        case 0x46: try integerField(p, &out.pointee, CopyOperator.self, Int64Type.self, MandatoryField.self, &map)
-        case 0x47: try integerField(p, &out.pointee, CopyOperator.self, Int64Type.self, OptionalField.self, &map)
-        case 0x48: try integerField(p, &out.pointee, IncrementOperator.self, Int64Type.self, MandatoryField.self, &map)
-        case 0x49: try integerField(p, &out.pointee, IncrementOperator.self, Int64Type.self, OptionalField.self, &map)
-        case 0x4a: try integerField(p, &out.pointee, DeltaOperator.self, Int64Type.self, MandatoryField.self, &map)
-        case 0x4b: try integerField(p, &out.pointee, DeltaOperator.self, Int64Type.self, OptionalField.self, &map)
-        case 0x50: try decodeDecimal(p, &out.pointee, NoOperator.self, MandatoryField.self, &map)
-        case 0x51: try decodeDecimal(p, &out.pointee, NoOperator.self, OptionalField.self, &map)
-        case 0x52: try decodeDecimal(p, &out.pointee, ConstantOperator.self, MandatoryField.self, &map)
-        case 0x53: try decodeDecimal(p, &out.pointee, ConstantOperator.self, OptionalField.self, &map)
-        case 0x54: try decodeDecimal(p, &out.pointee, DefaultOperator.self, MandatoryField.self, &map)
-        case 0x55: try decodeDecimal(p, &out.pointee, DefaultOperator.self, OptionalField.self, &map)
-        case 0x56: try decodeDecimal(p, &out.pointee, CopyOperator.self, MandatoryField.self, &map)
-        case 0x57: try decodeDecimal(p, &out.pointee, CopyOperator.self, OptionalField.self, &map)
-        case 0x5a: try decodeDecimal(p, &out.pointee, DeltaOperator.self, MandatoryField.self, &map)
-        case 0x5b: try decodeDecimal(p, &out.pointee, DeltaOperator.self, OptionalField.self, &map)
-        case 0x60: try decodeSplitDecimal(p, &out.pointee, NoOperator.self, MandatoryField.self, &map)
-        case 0x61: try decodeSplitDecimal(p, &out.pointee, NoOperator.self, OptionalField.self, &map)
-        case 0x62: try decodeSplitDecimal(p, &out.pointee, ConstantOperator.self, MandatoryField.self, &map)
-        case 0x63: try decodeSplitDecimal(p, &out.pointee, ConstantOperator.self, OptionalField.self, &map)
-        case 0x64: try decodeSplitDecimal(p, &out.pointee, DefaultOperator.self, MandatoryField.self, &map)
-        case 0x65: try decodeSplitDecimal(p, &out.pointee, DefaultOperator.self, OptionalField.self, &map)
-        case 0x66: try decodeSplitDecimal(p, &out.pointee, CopyOperator.self, MandatoryField.self, &map)
-        case 0x67: try decodeSplitDecimal(p, &out.pointee, CopyOperator.self, OptionalField.self, &map)
-        case 0x68: try decodeSplitDecimal(p, &out.pointee, IncrementOperator.self, MandatoryField.self, &map)
-        case 0x69: try decodeSplitDecimal(p, &out.pointee, IncrementOperator.self, OptionalField.self, &map)
-        case 0x6a: try decodeSplitDecimal(p, &out.pointee, DeltaOperator.self, MandatoryField.self, &map)
-        case 0x6b: try decodeSplitDecimal(p, &out.pointee, DeltaOperator.self, OptionalField.self, &map)
-        case 0x70: try decodeBytesField(p, &out.pointee, NoOperator.self, ASCIIType.self, MandatoryField.self, &map)
-        case 0x71: try decodeBytesField(p, &out.pointee, NoOperator.self, ASCIIType.self, OptionalField.self, &map)
-        case 0x72: try decodeBytesField(p, &out.pointee, ConstantOperator.self, ASCIIType.self, MandatoryField.self, &map)
-        case 0x73: try decodeBytesField(p, &out.pointee, ConstantOperator.self, ASCIIType.self, OptionalField.self, &map)
-        case 0x74: try decodeBytesField(p, &out.pointee, DefaultOperator.self, ASCIIType.self, MandatoryField.self, &map)
-        case 0x75: try decodeBytesField(p, &out.pointee, DefaultOperator.self, ASCIIType.self, OptionalField.self, &map)
-        case 0x76: try decodeBytesField(p, &out.pointee, CopyOperator.self, ASCIIType.self, MandatoryField.self, &map)
-        case 0x77: try decodeBytesField(p, &out.pointee, CopyOperator.self, ASCIIType.self, OptionalField.self, &map)
-        case 0x7a: try decodeBytesField(p, &out.pointee, DeltaOperator.self, ASCIIType.self, MandatoryField.self, &map)
-        case 0x7b: try decodeBytesField(p, &out.pointee, DeltaOperator.self, ASCIIType.self, OptionalField.self, &map)
-        case 0x7c: try decodeBytesField(p, &out.pointee, TailOperator.self, ASCIIType.self, MandatoryField.self, &map)
-        case 0x7d: try decodeBytesField(p, &out.pointee, TailOperator.self, ASCIIType.self, OptionalField.self, &map)
-        case 0x80: try decodeBytesField(p, &out.pointee, NoOperator.self, VectorType.self, MandatoryField.self, &map)
-        case 0x81: try decodeBytesField(p, &out.pointee, NoOperator.self, VectorType.self, OptionalField.self, &map)
-        case 0x82: try decodeBytesField(p, &out.pointee, ConstantOperator.self, VectorType.self, MandatoryField.self, &map)
-        case 0x83: try decodeBytesField(p, &out.pointee, ConstantOperator.self, VectorType.self, OptionalField.self, &map)
-        case 0x84: try decodeBytesField(p, &out.pointee, DefaultOperator.self, VectorType.self, MandatoryField.self, &map)
-        case 0x85: try decodeBytesField(p, &out.pointee, DefaultOperator.self, VectorType.self, OptionalField.self, &map)
-        case 0x86: try decodeBytesField(p, &out.pointee, CopyOperator.self, VectorType.self, MandatoryField.self, &map)
-        case 0x87: try decodeBytesField(p, &out.pointee, CopyOperator.self, VectorType.self, OptionalField.self, &map)
-        case 0x8a: try decodeBytesField(p, &out.pointee, DeltaOperator.self, VectorType.self, MandatoryField.self, &map)
-        case 0x8b: try decodeBytesField(p, &out.pointee, DeltaOperator.self, VectorType.self, OptionalField.self, &map)
-        case 0x8c: try decodeBytesField(p, &out.pointee, TailOperator.self, VectorType.self, MandatoryField.self, &map)
-        case 0x8d: try decodeBytesField(p, &out.pointee, TailOperator.self, VectorType.self, OptionalField.self, &map)
-        default: try decodeGeneral(p, &out.pointee, &map)
+        case 0x10: try w.integerField(p, out, index, NoOperator.self, UInt32Type.self, MandatoryField.self, &pos, &map)
+        case 0x11: try w.integerField(p, out, index, NoOperator.self, UInt32Type.self, OptionalField.self, &pos, &map)
+        case 0x12: try w.integerField(p, out, index, ConstantOperator.self, UInt32Type.self, MandatoryField.self, &pos, &map)
+        case 0x13: try w.integerField(p, out, index, ConstantOperator.self, UInt32Type.self, OptionalField.self, &pos, &map)
+        case 0x14: try w.integerField(p, out, index, DefaultOperator.self, UInt32Type.self, MandatoryField.self, &pos, &map)
+        case 0x15: try w.integerField(p, out, index, DefaultOperator.self, UInt32Type.self, OptionalField.self, &pos, &map)
+        case 0x16: try w.integerField(p, out, index, CopyOperator.self, UInt32Type.self, MandatoryField.self, &pos, &map)
+        case 0x17: try w.integerField(p, out, index, CopyOperator.self, UInt32Type.self, OptionalField.self, &pos, &map)
+        case 0x18: try w.integerField(p, out, index, IncrementOperator.self, UInt32Type.self, MandatoryField.self, &pos, &map)
+        case 0x19: try w.integerField(p, out, index, IncrementOperator.self, UInt32Type.self, OptionalField.self, &pos, &map)
+        case 0x1a: try w.integerField(p, out, index, DeltaOperator.self, UInt32Type.self, MandatoryField.self, &pos, &map)
+        case 0x1b: try w.integerField(p, out, index, DeltaOperator.self, UInt32Type.self, OptionalField.self, &pos, &map)
+        case 0x20: try w.integerField(p, out, index, NoOperator.self, Int32Type.self, MandatoryField.self, &pos, &map)
+        case 0x21: try w.integerField(p, out, index, NoOperator.self, Int32Type.self, OptionalField.self, &pos, &map)
+        case 0x22: try w.integerField(p, out, index, ConstantOperator.self, Int32Type.self, MandatoryField.self, &pos, &map)
+        case 0x23: try w.integerField(p, out, index, ConstantOperator.self, Int32Type.self, OptionalField.self, &pos, &map)
+        case 0x24: try w.integerField(p, out, index, DefaultOperator.self, Int32Type.self, MandatoryField.self, &pos, &map)
+        case 0x25: try w.integerField(p, out, index, DefaultOperator.self, Int32Type.self, OptionalField.self, &pos, &map)
+        case 0x26: try w.integerField(p, out, index, CopyOperator.self, Int32Type.self, MandatoryField.self, &pos, &map)
+        case 0x27: try w.integerField(p, out, index, CopyOperator.self, Int32Type.self, OptionalField.self, &pos, &map)
+        case 0x28: try w.integerField(p, out, index, IncrementOperator.self, Int32Type.self, MandatoryField.self, &pos, &map)
+        case 0x29: try w.integerField(p, out, index, IncrementOperator.self, Int32Type.self, OptionalField.self, &pos, &map)
+        case 0x2a: try w.integerField(p, out, index, DeltaOperator.self, Int32Type.self, MandatoryField.self, &pos, &map)
+        case 0x2b: try w.integerField(p, out, index, DeltaOperator.self, Int32Type.self, OptionalField.self, &pos, &map)
+        case 0x30: try w.integerField(p, out, index, NoOperator.self, UInt64Type.self, MandatoryField.self, &pos, &map)
+        case 0x31: try w.integerField(p, out, index, NoOperator.self, UInt64Type.self, OptionalField.self, &pos, &map)
+        case 0x32: try w.integerField(p, out, index, ConstantOperator.self, UInt64Type.self, MandatoryField.self, &pos, &map)
+        case 0x33: try w.integerField(p, out, index, ConstantOperator.self, UInt64Type.self, OptionalField.self, &pos, &map)
+        case 0x34: try w.integerField(p, out, index, DefaultOperator.self, UInt64Type.self, MandatoryField.self, &pos, &map)
+        case 0x35: try w.integerField(p, out, index, DefaultOperator.self, UInt64Type.self, OptionalField.self, &pos, &map)
+        case 0x36: try w.integerField(p, out, index, CopyOperator.self, UInt64Type.self, MandatoryField.self, &pos, &map)
+        case 0x37: try w.integerField(p, out, index, CopyOperator.self, UInt64Type.self, OptionalField.self, &pos, &map)
+        case 0x38: try w.integerField(p, out, index, IncrementOperator.self, UInt64Type.self, MandatoryField.self, &pos, &map)
+        case 0x39: try w.integerField(p, out, index, IncrementOperator.self, UInt64Type.self, OptionalField.self, &pos, &map)
+        case 0x3a: try w.integerField(p, out, index, DeltaOperator.self, UInt64Type.self, MandatoryField.self, &pos, &map)
+        case 0x3b: try w.integerField(p, out, index, DeltaOperator.self, UInt64Type.self, OptionalField.self, &pos, &map)
+        case 0x40: try w.integerField(p, out, index, NoOperator.self, Int64Type.self, MandatoryField.self, &pos, &map)
+        case 0x41: try w.integerField(p, out, index, NoOperator.self, Int64Type.self, OptionalField.self, &pos, &map)
+        case 0x42: try w.integerField(p, out, index, ConstantOperator.self, Int64Type.self, MandatoryField.self, &pos, &map)
+        case 0x43: try w.integerField(p, out, index, ConstantOperator.self, Int64Type.self, OptionalField.self, &pos, &map)
+        case 0x44: try w.integerField(p, out, index, DefaultOperator.self, Int64Type.self, MandatoryField.self, &pos, &map)
+        case 0x45: try w.integerField(p, out, index, DefaultOperator.self, Int64Type.self, OptionalField.self, &pos, &map)
+        case 0x46: try w.integerField(p, out, index, CopyOperator.self, Int64Type.self, MandatoryField.self, &pos, &map)
+        case 0x47: try w.integerField(p, out, index, CopyOperator.self, Int64Type.self, OptionalField.self, &pos, &map)
+        case 0x48: try w.integerField(p, out, index, IncrementOperator.self, Int64Type.self, MandatoryField.self, &pos, &map)
+        case 0x49: try w.integerField(p, out, index, IncrementOperator.self, Int64Type.self, OptionalField.self, &pos, &map)
+        case 0x4a: try w.integerField(p, out, index, DeltaOperator.self, Int64Type.self, MandatoryField.self, &pos, &map)
+        case 0x4b: try w.integerField(p, out, index, DeltaOperator.self, Int64Type.self, OptionalField.self, &pos, &map)
+        case 0x50: try w.decimalField(p, out, index, NoOperator.self, MandatoryField.self, &pos, &map)
+        case 0x51: try w.decimalField(p, out, index, NoOperator.self, OptionalField.self, &pos, &map)
+        case 0x52: try w.decimalField(p, out, index, ConstantOperator.self, MandatoryField.self, &pos, &map)
+        case 0x53: try w.decimalField(p, out, index, ConstantOperator.self, OptionalField.self, &pos, &map)
+        case 0x54: try w.decimalField(p, out, index, DefaultOperator.self, MandatoryField.self, &pos, &map)
+        case 0x55: try w.decimalField(p, out, index, DefaultOperator.self, OptionalField.self, &pos, &map)
+        case 0x56: try w.decimalField(p, out, index, CopyOperator.self, MandatoryField.self, &pos, &map)
+        case 0x57: try w.decimalField(p, out, index, CopyOperator.self, OptionalField.self, &pos, &map)
+        case 0x5a: try w.decimalField(p, out, index, DeltaOperator.self, MandatoryField.self, &pos, &map)
+        case 0x5b: try w.decimalField(p, out, index, DeltaOperator.self, OptionalField.self, &pos, &map)
+        case 0x60: try w.splitDecimalField(p, out, index, NoOperator.self, MandatoryField.self, &pos, &map)
+        case 0x61: try w.splitDecimalField(p, out, index, NoOperator.self, OptionalField.self, &pos, &map)
+        case 0x62: try w.splitDecimalField(p, out, index, ConstantOperator.self, MandatoryField.self, &pos, &map)
+        case 0x63: try w.splitDecimalField(p, out, index, ConstantOperator.self, OptionalField.self, &pos, &map)
+        case 0x64: try w.splitDecimalField(p, out, index, DefaultOperator.self, MandatoryField.self, &pos, &map)
+        case 0x65: try w.splitDecimalField(p, out, index, DefaultOperator.self, OptionalField.self, &pos, &map)
+        case 0x66: try w.splitDecimalField(p, out, index, CopyOperator.self, MandatoryField.self, &pos, &map)
+        case 0x67: try w.splitDecimalField(p, out, index, CopyOperator.self, OptionalField.self, &pos, &map)
+        case 0x68: try w.splitDecimalField(p, out, index, IncrementOperator.self, MandatoryField.self, &pos, &map)
+        case 0x69: try w.splitDecimalField(p, out, index, IncrementOperator.self, OptionalField.self, &pos, &map)
+        case 0x6a: try w.splitDecimalField(p, out, index, DeltaOperator.self, MandatoryField.self, &pos, &map)
+        case 0x6b: try w.splitDecimalField(p, out, index, DeltaOperator.self, OptionalField.self, &pos, &map)
+        case 0x70: try bytesField(p, out, index, NoOperator.self, ASCIIType.self, MandatoryField.self, &pos, &map)
+        case 0x71: try bytesField(p, out, index, NoOperator.self, ASCIIType.self, OptionalField.self, &pos, &map)
+        case 0x72: try bytesField(p, out, index, ConstantOperator.self, ASCIIType.self, MandatoryField.self, &pos, &map)
+        case 0x73: try bytesField(p, out, index, ConstantOperator.self, ASCIIType.self, OptionalField.self, &pos, &map)
+        case 0x74: try bytesField(p, out, index, DefaultOperator.self, ASCIIType.self, MandatoryField.self, &pos, &map)
+        case 0x75: try bytesField(p, out, index, DefaultOperator.self, ASCIIType.self, OptionalField.self, &pos, &map)
+        case 0x76: try bytesField(p, out, index, CopyOperator.self, ASCIIType.self, MandatoryField.self, &pos, &map)
+        case 0x77: try bytesField(p, out, index, CopyOperator.self, ASCIIType.self, OptionalField.self, &pos, &map)
+        case 0x7a: try bytesField(p, out, index, DeltaOperator.self, ASCIIType.self, MandatoryField.self, &pos, &map)
+        case 0x7b: try bytesField(p, out, index, DeltaOperator.self, ASCIIType.self, OptionalField.self, &pos, &map)
+        case 0x7c: try bytesField(p, out, index, TailOperator.self, ASCIIType.self, MandatoryField.self, &pos, &map)
+        case 0x7d: try bytesField(p, out, index, TailOperator.self, ASCIIType.self, OptionalField.self, &pos, &map)
+        case 0x80: try bytesField(p, out, index, NoOperator.self, VectorType.self, MandatoryField.self, &pos, &map)
+        case 0x81: try bytesField(p, out, index, NoOperator.self, VectorType.self, OptionalField.self, &pos, &map)
+        case 0x82: try bytesField(p, out, index, ConstantOperator.self, VectorType.self, MandatoryField.self, &pos, &map)
+        case 0x83: try bytesField(p, out, index, ConstantOperator.self, VectorType.self, OptionalField.self, &pos, &map)
+        case 0x84: try bytesField(p, out, index, DefaultOperator.self, VectorType.self, MandatoryField.self, &pos, &map)
+        case 0x85: try bytesField(p, out, index, DefaultOperator.self, VectorType.self, OptionalField.self, &pos, &map)
+        case 0x86: try bytesField(p, out, index, CopyOperator.self, VectorType.self, MandatoryField.self, &pos, &map)
+        case 0x87: try bytesField(p, out, index, CopyOperator.self, VectorType.self, OptionalField.self, &pos, &map)
+        case 0x8a: try bytesField(p, out, index, DeltaOperator.self, VectorType.self, MandatoryField.self, &pos, &map)
+        case 0x8b: try bytesField(p, out, index, DeltaOperator.self, VectorType.self, OptionalField.self, &pos, &map)
+        case 0x8c: try bytesField(p, out, index, TailOperator.self, VectorType.self, MandatoryField.self, &pos, &map)
+        case 0x8d: try bytesField(p, out, index, TailOperator.self, VectorType.self, OptionalField.self, &pos, &map)
+        default: try w.generalField(p, out, index, &pos, &map)
         }
     }
 
+    // MARK: Strings and byte vectors
+
+    /// A string or byte vector field: the presence bit is taken here, inline, and the rest runs
+    /// in a call that receives the position by value, so the caller's position and presence map
+    /// stay in registers.
     @inline(__always)
-    mutating func integerField<O: OperatorTag, T: TypeTag, P: PresenceTag>(
-        _ p: UnsafePointer<Instruction>, _ slot: inout Slot, _: O.Type, _: T.Type, _: P.Type, _ map: inout PresenceMap
+    mutating func bytesField<O: OperatorTag, T: TypeTag, P: PresenceTag>(
+        _ p: UnsafePointer<Instruction>, _ out: UnsafeMutablePointer<Slot>, _ index: Int32,
+        _: O.Type, _: T.Type, _: P.Type, _ pos: inout Int, _ map: inout PresenceMap
     ) throws(FASTError) {
-        if let value = try decodeInteger(O.self, T.self, P.self, slot: p.pointee.slot,
-                                         hasInitial: p.pointee.hasInitial, initial: p.pointee.initialInt, &map) {
-            slot.present = true
-            slot.value = value
-        }
-    }
-
-    /// The general path: any field, with type, operator and presence read from the instruction.
-    mutating func decodeGeneral(_ instruction: UnsafePointer<Instruction>, _ slot: inout Slot,
-                                _ map: inout PresenceMap) throws(FASTError) {
-        switch instruction.pointee.type {
-        case .int32, .uInt32, .int64, .uInt64, .decimalExponent, .decimalMantissa:
-            if let value = try decodeInteger(
-                op: instruction.pointee.op, type: instruction.pointee.type, optional: instruction.pointee.optional,
-                slot: instruction.pointee.slot, hasInitial: instruction.pointee.hasInitial,
-                initial: instruction.pointee.initialInt, &map) {
-                slot.present = true
-                slot.value = value
+        let bit: Bool
+        switch O.op {
+        case .constant:
+            // A constant is not copied: the slot refers to the template's constant bytes.
+            let present = P.optional ? Wire.nextBit(input, &map) : true
+            out.initialize(to: present ? Slot.constant(index, p) : Slot.absent(index))
+            return
+        case .default:
+            bit = Wire.nextBit(input, &map)
+            if !bit {
+                out.initialize(to: p.pointee.hasInitial ? Slot.constant(index, p) : Slot.absent(index))
+                return
             }
-        case .decimal, .ascii, .unicode, .byteVector:
-            // Every valid operator on these types has an opcode.
-            preconditionFailure("no opcode for a \(instruction.pointee.type.xmlName) field")
-        }
-    }
-
-    /// A decimal with separate exponent and mantissa operators; `op` and `optional` are the exponent's.
-    @inline(__always)
-    mutating func decodeSplitDecimal<O: OperatorTag, P: PresenceTag>(
-        _ instruction: UnsafePointer<Instruction>, _ slot: inout Slot, _: O.Type, _: P.Type, _ map: inout PresenceMap
-    ) throws(FASTError) {
-        if let exponent = try decodeInteger(
-            O.self, ExponentType.self, P.self, slot: instruction.pointee.slot,
-            hasInitial: instruction.pointee.hasInitial, initial: instruction.pointee.initialInt, &map) {
-            let exponentValue = Int64(bitPattern: exponent)
-            guard (-63...63).contains(exponentValue) else {
-                throw failure(.r1, "decimal exponent \(exponentValue) outside -63...63")
-            }
-            let mantissa = try decodeMantissa(instruction, &map)
-            slot.present = true
-            slot.exponent = Int32(exponentValue)
-            slot.value = mantissa ?? 0
-        }
-    }
-
-    /// The mantissa of a split decimal (a mandatory int64), specialised for the common operators.
-    @inline(__always)
-    mutating func decodeMantissa(_ instruction: UnsafePointer<Instruction>, _ map: inout PresenceMap)
-        throws(FASTError) -> UInt64? {
-        let slot = instruction.pointee.mantissaSlot
-        let hasInitial = instruction.pointee.mantissaHasInitial
-        let initial = UInt64(bitPattern: instruction.pointee.mantissaInitial)
-        switch instruction.pointee.mantissaOp {
-        case .delta:
-            return try decodeInteger(DeltaOperator.self, Int64Type.self, MandatoryField.self, slot: slot, hasInitial: hasInitial,
-                                     initial: initial, &map)
         case .copy:
-            return try decodeInteger(CopyOperator.self, Int64Type.self, MandatoryField.self, slot: slot, hasInitial: hasInitial,
-                                     initial: initial, &map)
+            bit = Wire.nextBit(input, &map)
+            let s = Int(p.pointee.slot)
+            if !bit && entries[s].state == DictionaryState.assigned {
+                // Unchanged: the previous value is copied into the arena.
+                let count = Int(dictionary.byteCount[s])
+                let start = arena.count
+                guard start + count <= FASTDecoder.arenaBytesMax else { throw arenaExceeded(at: pos) }
+                arena.append(dictionary.pool + Int(dictionary.byteStart[s]), count)
+                out.initialize(to: Slot(instruction: index, present: true, value: 0, exponent: 0,
+                                        start: Int32(truncatingIfNeeded: start), count: Int32(truncatingIfNeeded: count)))
+                return
+            }
+        case .tail: bit = Wire.nextBit(input, &map)
+        default: bit = false
+        }
+        pos = try bytesValue(p, out, index, O.self, T.self, P.self, bit: bit, at: pos)
+    }
+
+    /// Reads an ASCII string into the arena from `pos`; nil is NULL. Returns (start, count).
+    @inline(__always)
+    mutating func readASCII(_ pos: inout Int, nullable: Bool) throws(FASTError) -> (Int32, Int32)? {
+        let start = pos
+        guard start < end else { throw FASTError(.u1, "input ends inside a string", offset: start) }
+        let first = input[start]
+        if first == 0x80 {
+            // 0x80 is NULL for a nullable string, else "" (section 10.6.3).
+            pos = start &+ 1
+            return nullable ? nil : (Int32(truncatingIfNeeded: arena.count), 0)
+        }
+        if first == 0 { return try readZeroASCII(&pos, nullable: nullable) }
+        // Copy while scanning for the stop bit; the arena keeps room for the longest string.
+        let arenaStart = arena.count
+        if arenaStart + FASTDecoder.stringBytesMax > arena.capacity {
+            guard arenaStart <= FASTDecoder.arenaBytesMax else { throw arenaExceeded(at: start) }
+            arena.grow(arenaStart + FASTDecoder.stringBytesMax)
+        }
+        let limit = min(end, start + FASTDecoder.stringBytesMax)
+        let destination = arena.pointer + arenaStart
+        var stop = start
+        while stop < limit {
+            let byte = input[stop]
+            destination[stop &- start] = byte & 0x7f
+            stop &+= 1
+            if byte & 0x80 != 0 {
+                let length = stop &- start
+                guard arenaStart + length <= FASTDecoder.arenaBytesMax else { throw arenaExceeded(at: start) }
+                pos = stop
+                arena.count = arenaStart &+ length
+                return (Int32(truncatingIfNeeded: arenaStart), Int32(truncatingIfNeeded: length))
+            }
+        }
+        if stop - start == FASTDecoder.stringBytesMax {
+            throw FASTError(.u2, "string longer than \(FASTDecoder.stringBytesMax) bytes", offset: start)
+        }
+        throw FASTError(.u1, "input ends inside a string", offset: start)
+    }
+
+    func arenaExceeded(at offset: Int) -> FASTError {
+        FASTError(.u2, "decoded strings exceed \(FASTDecoder.arenaBytesMax) bytes", offset: offset)
+    }
+
+    /// An ASCII string whose first byte is zero (section 10.6.3): 0x80 is "" (or NULL when
+    /// nullable); a leading zero byte introduces "" (nullable) or "\0"; anything else starting
+    /// with a zero byte is overlong (R9).
+    mutating func readZeroASCII(_ pos: inout Int, nullable: Bool) throws(FASTError) -> (Int32, Int32)? {
+        let start = pos
+        var stop = pos
+        while true {
+            guard stop < end else { throw FASTError(.u1, "input ends inside a string", offset: start) }
+            let byte = input[stop]
+            stop += 1
+            if byte & 0x80 != 0 { break }
+            guard stop - start < FASTDecoder.stringBytesMax else {
+                throw FASTError(.u2, "string longer than \(FASTDecoder.stringBytesMax) bytes", offset: start)
+            }
+        }
+        pos = stop
+        let length = stop - start
+        let arenaStart = Int32(arena.count)
+        if length == 1 { return nullable ? nil : (arenaStart, 0) }
+        if length == 2 && input[start + 1] == 0x80 {
+            if nullable { return (arenaStart, 0) }
+            try reserveArena(1, at: pos)
+            arena.append(0)
+            return (arenaStart, 1)
+        }
+        if nullable && length == 3 && input[start + 1] == 0 && input[start + 2] == 0x80 {
+            try reserveArena(1, at: pos)
+            arena.append(0)
+            return (arenaStart, 1)
+        }
+        throw FASTError(.r9, "string has an overlong encoding", offset: start)
+    }
+
+    @inline(__always)
+    func reserveArena(_ count: Int, at offset: Int) throws(FASTError) {
+        guard arena.count + count <= FASTDecoder.arenaBytesMax else { throw arenaExceeded(at: offset) }
+    }
+
+    /// Reads a length-prefixed byte vector (also unicode strings) into the arena; nil is NULL.
+    mutating func readByteVector(_ pos: inout Int, nullable: Bool) throws(FASTError) -> (Int32, Int32)? {
+        let start = pos
+        guard let length = try wire.readUnsigned(&pos, nullable: nullable) else { return nil }
+        guard length <= UInt64(FASTDecoder.stringBytesMax) else {
+            throw FASTError(.u2, "byte vector length \(length) exceeds \(FASTDecoder.stringBytesMax)", offset: start)
+        }
+        let count = Int(length)
+        guard count <= end - pos else { throw FASTError(.u1, "input ends inside a byte vector", offset: pos) }
+        try reserveArena(count, at: pos)
+        let arenaStart = Int32(arena.count)
+        arena.append(input + pos, count)
+        pos += count
+        return (arenaStart, Int32(count))
+    }
+
+    @inline(__always)
+    mutating func readBytes(_ type: FieldType, _ pos: inout Int, nullable: Bool) throws(FASTError) -> (Int32, Int32)? {
+        type == .ascii ? try readASCII(&pos, nullable: nullable) : try readByteVector(&pos, nullable: nullable)
+    }
+
+    mutating func appendConstant(_ instruction: UnsafePointer<Instruction>, at offset: Int) throws(FASTError) -> (Int32, Int32) {
+        let start = Int32(truncatingIfNeeded: arena.count)
+        let count = Int(instruction.pointee.initialCount)
+        try reserveArena(count, at: offset)
+        arena.append(constants + Int(instruction.pointee.initialStart), count)
+        return (start, Int32(truncatingIfNeeded: count))
+    }
+
+    mutating func appendPrevious(_ s: Int, at offset: Int) throws(FASTError) -> (Int32, Int32) {
+        let start = Int32(truncatingIfNeeded: arena.count)
+        let count = Int(dictionary.byteCount[s])
+        try reserveArena(count, at: offset)
+        arena.append(dictionary.pool + Int(dictionary.byteStart[s]), count)
+        return (start, Int32(truncatingIfNeeded: count))
+    }
+
+    @inline(__always)
+    func assign(_ s: Int, _ range: (Int32, Int32)) {
+        entries[s].state = DictionaryState.assigned
+        let bytes = arena.pointer + Int(range.0)
+        // The decoder owns the dictionary for the whole run: call it without retaining it.
+        Unmanaged.passUnretained(dictionary)._withUnsafeGuaranteedRef { $0.setBytes(s, bytes, Int(range.1)) }
+    }
+
+    /// Base value of delta and tail: the previous value, else the initial value, else empty.
+    mutating func appendBase(_ instruction: UnsafePointer<Instruction>, _ s: Int, at offset: Int)
+        throws(FASTError) -> (Int32, Int32) {
+        if entries[s].state == DictionaryState.assigned { return try appendPrevious(s, at: offset) }
+        if instruction.pointee.hasInitial { return try appendConstant(instruction, at: offset) }
+        return (Int32(arena.count), 0)
+    }
+
+    /// The operators of section 6.3 on a string or byte vector, given its presence bit; writes
+    /// the slot and returns the position after the field.
+    mutating func bytesValue<O: OperatorTag, T: TypeTag, P: PresenceTag>(
+        _ instruction: UnsafePointer<Instruction>, _ out: UnsafeMutablePointer<Slot>, _ index: Int32,
+        _: O.Type, _: T.Type, _: P.Type, bit: Bool, at position: Int
+    ) throws(FASTError) -> Int {
+        let op = O.op
+        let type = T.type
+        let optional = P.optional
+        var pos = position
+        var range: (Int32, Int32)? = nil
+        switch op {
         case .none:
-            return try decodeInteger(NoOperator.self, Int64Type.self, MandatoryField.self, slot: slot, hasInitial: hasInitial,
-                                     initial: initial, &map)
+            range = try readBytes(type, &pos, nullable: optional)
+        case .constant:
+            if bit { range = try appendConstant(instruction, at: pos) }
+        case .default:
+            if bit {
+                range = try readBytes(type, &pos, nullable: optional)
+            } else if instruction.pointee.hasInitial {
+                range = try appendConstant(instruction, at: pos)
+            }
+        case .copy, .tail:
+            let s = Int(instruction.pointee.slot)
+            if bit {
+                if let read = try readBytes(type, &pos, nullable: optional) {
+                    var value = read
+                    if op == .tail {
+                        // Section 6.3.7.4: the tail replaces the end of the base value; a tail
+                        // longer than the base replaces all of it.
+                        let base = try appendBase(instruction, s, at: pos)
+                        let tailCount = Int(read.1)
+                        if tailCount < Int(base.1) {
+                            let keep = Int(base.1) - tailCount
+                            let start = Int32(arena.count)
+                            try reserveArena(keep + tailCount, at: pos)
+                            arena.appendCopy(from: Int(base.0), count: keep)
+                            arena.appendCopy(from: Int(read.0), count: tailCount)
+                            value = (start, Int32(keep + tailCount))
+                        }
+                    }
+                    assign(s, value)
+                    range = value
+                } else {
+                    entries[s].state = DictionaryState.empty
+                }
+            } else {
+                switch entries[s].state {
+                case DictionaryState.assigned:
+                    range = try appendPrevious(s, at: pos)
+                case DictionaryState.undefined:
+                    if instruction.pointee.hasInitial {
+                        let value = try appendConstant(instruction, at: pos)
+                        assign(s, value)
+                        range = value
+                    } else if optional {
+                        entries[s].state = DictionaryState.empty
+                    } else {
+                        throw FASTError(.d5, "mandatory field is absent and has neither a previous nor an initial value",
+                                        offset: pos)
+                    }
+                default:
+                    if !optional {
+                        throw FASTError(.d6, "mandatory field is absent and its previous value is empty", offset: pos)
+                    }
+                }
+            }
+        case .delta:
+            let start = pos
+            if let subtraction = try wire.readSigned(&pos, nullable: optional) {
+                guard subtraction >= Int64(Int32.min), subtraction <= Int64(Int32.max) else {
+                    throw FASTError(.d2, "subtraction length does not fit int32", offset: start)
+                }
+                guard let delta = try readBytes(type, &pos, nullable: false) else { preconditionFailure() }
+                let s = Int(instruction.pointee.slot)
+                if entries[s].state == DictionaryState.empty {
+                    throw FASTError(.d6, "delta on an empty previous value", offset: start)
+                }
+                let base = try appendBase(instruction, s, at: pos)
+                // Section 6.3.7.3: a negative subtraction length removes from the front, in an
+                // excess-1 encoding (-1 removes nothing from the front).
+                let front = subtraction < 0
+                let remove = front ? Int(-(subtraction + 1)) : Int(subtraction)
+                guard remove <= Int(base.1) else {
+                    throw FASTError(.d7, "subtraction length \(remove) exceeds the base value length \(base.1)",
+                                    offset: start)
+                }
+                let keep = Int(base.1) - remove
+                let deltaCount = Int(delta.1)
+                let resultStart = Int32(arena.count)
+                try reserveArena(keep + deltaCount, at: pos)
+                if front {
+                    arena.appendCopy(from: Int(delta.0), count: deltaCount)
+                    arena.appendCopy(from: Int(base.0) + remove, count: keep)
+                } else {
+                    arena.appendCopy(from: Int(base.0), count: keep)
+                    arena.appendCopy(from: Int(delta.0), count: deltaCount)
+                }
+                let value = (resultStart, Int32(keep + deltaCount))
+                assign(s, value)
+                range = value
+            }
+        case .increment:
+            preconditionFailure("the template compiler rejects increment on strings")
+        }
+        if let range {
+            out.initialize(to: Slot(instruction: index, present: true, value: 0, exponent: 0, start: range.0,
+                                    count: range.1))
+        } else {
+            out.initialize(to: Slot(instruction: index, present: false, value: 0, exponent: 0, start: 0, count: 0))
+        }
+        return pos
+    }
+}
+
+/// The input and the dictionary tables of one message, passed by value so that the decode loop
+/// keeps them in registers. Integer and decimal fields are decoded by these functions, which take
+/// the position and the presence map as `inout` locals of the loop.
+struct Wire {
+    let input: UnsafePointer<UInt8>
+    let end: Int
+    let entries: UnsafeMutablePointer<DictionaryEntry>
+
+    // MARK: Presence map bits
+
+    /// The next (up to) 63 bits of a map longer than nine bytes, and where the bits after them
+    /// start. Takes and returns values, so the caller's map stays in registers.
+    @inline(never)
+    static func refill(_ input: UnsafePointer<UInt8>, next start: Int, end: Int) -> (bits: UInt64, next: Int) {
+        guard start < end else { return (PresenceMap.exhausted, start) }
+        var bits: UInt64 = 0
+        var shift: UInt64 = 57
+        var next = start
+        while next < end && next - start < 9 {
+            bits |= UInt64(input[next] & 0x7f) << shift
+            shift &-= 7
+            next += 1
+        }
+        return (bits | 1 << UInt64(63 - (next - start) * 7), next)
+    }
+
+    @inline(__always)
+    static func nextBit(_ input: UnsafePointer<UInt8>, _ map: inout PresenceMap) -> Bool {
+        if map.bits == PresenceMap.drained { (map.bits, map.next) = refill(input, next: map.next, end: map.end) }
+        let bit = map.bits >> 63 != 0
+        map.bits <<= 1
+        return bit
+    }
+
+    // MARK: Stop-bit integers
+
+    /// Reads a stop-bit unsigned integer; nil is NULL (nullable only). One-byte values are read
+    /// inline; longer ones by ``readUnsignedLong(_:_:nullable:)``.
+    @inline(__always)
+    func readUnsigned(_ pos: inout Int, nullable: Bool) throws(FASTError) -> UInt64? {
+        guard pos < end else { throw FASTError(.u1, "input ends inside a message", offset: pos) }
+        let first = input[pos]
+        if first & 0x80 != 0 {
+            pos &+= 1
+            let value = UInt64(first & 0x7f)
+            if nullable { return value == 0 ? nil : value &- 1 }
+            return value
+        }
+        if pos &+ 1 < end {
+            let second = input[pos &+ 1]
+            if second & 0x80 != 0 && first != 0 {
+                pos &+= 2
+                let value = UInt64(first) << 7 | UInt64(second & 0x7f)
+                return nullable ? value &- 1 : value
+            }
+        }
+        let (value, next) = try readUnsignedLong(pos, nullable: nullable)
+        pos = next
+        return value
+    }
+
+    /// A stop-bit unsigned integer of two or more bytes (never NULL): detects overflow (D2) and
+    /// overlong encodings (R6). Returns the value and the position after it.
+    @inline(never)
+    func readUnsignedLong(_ start: Int, nullable: Bool) throws(FASTError) -> (UInt64, Int) {
+        let first = input[start]
+        if first != 0 && end &- start >= 9 {
+            // Up to nine bytes are in the input and nine 7-bit groups fit 63 bits: no bounds or
+            // overflow check per byte.
+            var value = UInt64(first)
+            var pos = start &+ 1
+            for _ in 0 ..< 8 {
+                let byte = input[pos]
+                pos &+= 1
+                value = value << 7 | UInt64(byte & 0x7f)
+                if byte & 0x80 != 0 { return (nullable ? value &- 1 : value, pos) }
+            }
+        }
+        if first == 0 { throw FASTError(.r6, "integer has an overlong encoding", offset: start) }
+        var value = UInt64(first)
+        var pos = start &+ 1
+        while true {
+            guard pos < end else { throw FASTError(.u1, "input ends inside a message", offset: pos) }
+            let byte = input[pos]
+            pos &+= 1
+            if value > UInt64.max >> 7 {
+                // 2^64 is the nullable encoding of UInt64.max.
+                if nullable && value == 1 << 57 && byte == 0x80 { return (UInt64.max, pos) }
+                throw FASTError(.d2, "integer does not fit 64 bits", offset: start)
+            }
+            value = value << 7 | UInt64(byte & 0x7f)
+            if byte & 0x80 != 0 { break }
+        }
+        return (nullable ? value &- 1 : value, pos)
+    }
+
+    /// Reads a stop-bit signed integer; nil is NULL (nullable only).
+    @inline(__always)
+    func readSigned(_ pos: inout Int, nullable: Bool) throws(FASTError) -> Int64? {
+        guard pos < end else { throw FASTError(.u1, "input ends inside a message", offset: pos) }
+        let first = input[pos]
+        if first & 0x80 != 0 {
+            pos &+= 1
+            // The low seven bits, sign-extended from bit 6.
+            let value = Int64(Int8(bitPattern: first << 1) >> 1)
+            if nullable {
+                if value == 0 { return nil }
+                if value > 0 { return value &- 1 }
+            }
+            return value
+        }
+        if pos &+ 1 < end {
+            let second = input[pos &+ 1]
+            if second & 0x80 != 0 {
+                let value = Int64(Int8(bitPattern: first << 1) >> 1) << 7 | Int64(second & 0x7f)
+                // Values in -64...63 fit one byte: their two-byte form is overlong (R6, below).
+                if value < -64 || value > 63 {
+                    pos &+= 2
+                    return nullable && value > 0 ? value &- 1 : value
+                }
+            }
+        }
+        let (value, next) = try readSignedLong(pos, nullable: nullable)
+        pos = next
+        return value
+    }
+
+    /// A stop-bit signed integer of two or more bytes (never NULL, never zero).
+    @inline(never)
+    func readSignedLong(_ start: Int, nullable: Bool) throws(FASTError) -> (Int64, Int) {
+        let first = input[start]
+        if end &- start >= 9 && first != 0 && first != 0x7f {
+            // Up to nine bytes are in the input and fit 63 bits; a first byte of 0 or 0x7f may
+            // be overlong, which the general path below checks.
+            var value = Int64(Int8(bitPattern: first << 1) >> 1)
+            var p = start &+ 1
+            for _ in 0 ..< 8 {
+                let byte = input[p]
+                p &+= 1
+                value = value << 7 | Int64(byte & 0x7f)
+                if byte & 0x80 != 0 { return (nullable && value > 0 ? value &- 1 : value, p) }
+            }
+        }
+        var pos = start &+ 1
+        guard pos < end else { throw FASTError(.u1, "input ends inside an integer", offset: pos) }
+        let second = input[pos]
+        if (first == 0 && second & 0x40 == 0) || (first == 0x7f && second & 0x40 != 0) {
+            throw FASTError(.r6, "integer has an overlong encoding", offset: start)
+        }
+        var value: Int64 = first & 0x40 != 0 ? Int64(first) - 0x80 : Int64(first)
+        while true {
+            guard pos < end else { throw FASTError(.u1, "input ends inside a message", offset: pos) }
+            let byte = input[pos]
+            pos &+= 1
+            if value > Int64.max >> 7 || value < Int64.min >> 7 {
+                // 2^63 is the nullable encoding of Int64.max.
+                if nullable && value == 1 << 56 && byte == 0x80 { return (Int64.max, pos) }
+                throw FASTError(.d2, "integer does not fit 64 bits", offset: start)
+            }
+            value = value << 7 | Int64(byte & 0x7f)
+            if byte & 0x80 != 0 { break }
+        }
+        return (nullable && value > 0 ? value - 1 : value, pos)
+    }
+
+    /// Reads an integer of the tag's type as a bit pattern, with the type's range check.
+    @inline(__always)
+    func readInteger<T: TypeTag>(_: T.Type, _ pos: inout Int, nullable: Bool) throws(FASTError) -> UInt64? {
+        try readInteger(T.type, &pos, nullable: nullable)
+    }
+
+    @inline(__always)
+    func readInteger(_ type: FieldType, _ pos: inout Int, nullable: Bool) throws(FASTError) -> UInt64? {
+        let start = pos
+        switch type {
+        case .uInt32, .uInt64:
+            guard let value = try readUnsigned(&pos, nullable: nullable) else { return nil }
+            if type == .uInt32 && value > UInt64(UInt32.max) { throw Wire.outOfRange(value, "uInt32", at: start) }
+            return value
         default:
-            return try decodeIntegerGeneral(op: instruction.pointee.mantissaOp, type: .int64, optional: false,
-                                            slot: slot, hasInitial: hasInitial, initial: initial, &map)
+            guard let value = try readSigned(&pos, nullable: nullable) else { return nil }
+            if type == .int32 || type == .decimalExponent, value < Int64(Int32.min) || value > Int64(Int32.max) {
+                throw Wire.outOfRange(value, "int32", at: start)
+            }
+            return UInt64(bitPattern: value)
         }
     }
 
-    mutating func decodeIntegerGeneral(op: Operator, type: FieldType, optional: Bool, slot: Int32, hasInitial: Bool,
-                                       initial: UInt64, _ map: inout PresenceMap) throws(FASTError) -> UInt64? {
-        try decodeInteger(op: op, type: type, optional: optional, slot: slot, hasInitial: hasInitial,
-                          initial: initial, &map)
+    @inline(never)
+    static func outOfRange<V: BinaryInteger>(_ value: V, _ type: String, at offset: Int) -> FASTError {
+        FASTError(.d2, "value \(value) does not fit \(type)", offset: offset)
     }
 
-    /// The integer operators of section 6.3, specialised per opcode: the same code as the dynamic
+    @inline(never)
+    static func absentMandatory(empty: Bool, at offset: Int) -> FASTError {
+        empty ? FASTError(.d6, "mandatory field is absent and its previous value is empty", offset: offset)
+            : FASTError(.d5, "mandatory field is absent and has neither a previous nor an initial value", offset: offset)
+    }
+
+    // MARK: Integer fields
+
+    @inline(__always)
+    func integerField<O: OperatorTag, T: TypeTag, P: PresenceTag>(
+        _ p: UnsafePointer<Instruction>, _ out: UnsafeMutablePointer<Slot>, _ index: Int32,
+        _: O.Type, _: T.Type, _: P.Type, _ pos: inout Int, _ map: inout PresenceMap
+    ) throws(FASTError) {
+        let value = try integerValue(O.self, T.self, P.self, slot: p.pointee.slot, hasInitial: p.pointee.hasInitial,
+                                     initial: p.pointee.initialInt, &pos, &map)
+        out.initialize(to: Slot(instruction: index, present: value != nil, value: value ?? 0, exponent: 0, start: 0,
+                                count: 0))
+    }
+
+    /// The integer operators of section 6.3, specialised per opcode: the same rules as the dynamic
     /// form below, with operator, type and presence as constants of the tag types.
     @inline(__always)
-    mutating func decodeInteger<O: OperatorTag, T: TypeTag, P: PresenceTag>(
-        _: O.Type, _: T.Type, _: P.Type, slot: Int32, hasInitial: Bool, initial: UInt64, _ map: inout PresenceMap
+    func integerValue<O: OperatorTag, T: TypeTag, P: PresenceTag>(
+        _: O.Type, _: T.Type, _: P.Type, slot: Int32, hasInitial: Bool, initial: UInt64,
+        _ pos: inout Int, _ map: inout PresenceMap
     ) throws(FASTError) -> UInt64? {
         let op = O.op
         let type = T.type
         let optional = P.optional
         switch op {
         case .none:
-            return try readInteger(type, nullable: optional)
+            return try readInteger(type, &pos, nullable: optional)
         case .constant:
-            if optional && !nextBit(&map) { return nil }
+            if optional && !Wire.nextBit(input, &map) { return nil }
             return initial
         case .default:
-            if nextBit(&map) { return try readInteger(type, nullable: optional) }
+            if Wire.nextBit(input, &map) { return try readInteger(type, &pos, nullable: optional) }
             return hasInitial ? initial : nil
         case .copy, .increment:
             let s = Int(slot)
-            if nextBit(&map) {
-                guard let value = try readInteger(type, nullable: optional) else {
-                    state[s] = DictionaryState.empty
+            if Wire.nextBit(input, &map) {
+                guard let value = try readInteger(type, &pos, nullable: optional) else {
+                    entries[s].state = DictionaryState.empty
                     return nil
                 }
-                state[s] = DictionaryState.assigned
-                ints[s] = value
+                entries[s].state = DictionaryState.assigned
+                entries[s].value = value
                 return value
             }
-            switch state[s] {
+            switch entries[s].state {
             case DictionaryState.assigned:
-                if op == .copy { return ints[s] }
-                let value = Self.increment(ints[s], type)
-                ints[s] = value
+                if op == .copy { return entries[s].value }
+                let value = Wire.increment(entries[s].value, type)
+                entries[s].value = value
                 return value
             case DictionaryState.undefined:
                 if hasInitial {
-                    state[s] = DictionaryState.assigned
-                    ints[s] = initial
+                    entries[s].state = DictionaryState.assigned
+                    entries[s].value = initial
                     return initial
                 }
                 if optional {
-                    state[s] = DictionaryState.empty
+                    entries[s].state = DictionaryState.empty
                     return nil
                 }
-                throw failure(.d5, "mandatory field is absent and has neither a previous nor an initial value")
+                throw Wire.absentMandatory(empty: false, at: pos)
             default:
                 if optional { return nil }
-                throw failure(.d6, "mandatory field is absent and its previous value is empty")
+                throw Wire.absentMandatory(empty: true, at: pos)
             }
         case .delta:
-            let start = position
-            guard let delta = try readSigned(nullable: optional) else { return nil }
+            let start = pos
+            guard let delta = try readSigned(&pos, nullable: optional) else { return nil }
             let s = Int(slot)
             let base: UInt64
-            switch state[s] {
-            case DictionaryState.assigned: base = ints[s]
+            switch entries[s].state {
+            case DictionaryState.assigned: base = entries[s].value
             case DictionaryState.undefined: base = hasInitial ? initial : 0
-            default: throw failure(.d6, "delta on an empty previous value", at: start)
+            default: throw FASTError(.d6, "delta on an empty previous value", offset: start)
             }
-            guard let value = Self.add(base, delta, type) else {
-                throw failure(.d2, "delta result does not fit \(type.xmlName)", at: start)
-            }
-            state[s] = DictionaryState.assigned
-            ints[s] = value
+            guard let value = Wire.add(base, delta, type) else { throw Wire.deltaOverflow(type, at: start) }
+            entries[s].state = DictionaryState.assigned
+            entries[s].value = value
             return value
         case .tail:
             preconditionFailure("the template compiler rejects tail on integers")
         }
     }
 
-    /// The integer operators of section 6.3 for one integer field (also a decimal's exponent or
-    /// mantissa, and a sequence length). Returns the bit pattern, or nil when the value is absent.
-    @inline(__always)
-    mutating func decodeInteger(op: Operator, type: FieldType, optional: Bool, slot: Int32, hasInitial: Bool,
-                                initial: UInt64, _ map: inout PresenceMap) throws(FASTError) -> UInt64? {
+    @inline(never)
+    static func deltaOverflow(_ type: FieldType, at offset: Int) -> FASTError {
+        FASTError(.d2, "delta result does not fit \(type.xmlName)", offset: offset)
+    }
+
+    /// The integer operators of section 6.3 for an integer read with its shape known only at run
+    /// time (a sequence length, a split decimal's mantissa with a rare operator, general fields).
+    func integerValue(op: Operator, type: FieldType, optional: Bool, _ p: UnsafePointer<Instruction>,
+                      _ pos: inout Int, _ map: inout PresenceMap) throws(FASTError) -> UInt64? {
+        try integerValue(op: op, type: type, optional: optional, slot: p.pointee.slot, hasInitial: p.pointee.hasInitial,
+                         initial: p.pointee.initialInt, &pos, &map)
+    }
+
+    func integerValue(op: Operator, type: FieldType, optional: Bool, slot: Int32, hasInitial: Bool, initial: UInt64,
+                      _ pos: inout Int, _ map: inout PresenceMap) throws(FASTError) -> UInt64? {
         switch op {
         case .none:
-            return try readInteger(type, nullable: optional)
+            return try readInteger(type, &pos, nullable: optional)
         case .constant:
-            if optional && !nextBit(&map) { return nil }
+            if optional && !Wire.nextBit(input, &map) { return nil }
             return initial
         case .default:
-            if nextBit(&map) { return try readInteger(type, nullable: optional) }
+            if Wire.nextBit(input, &map) { return try readInteger(type, &pos, nullable: optional) }
             return hasInitial ? initial : nil
         case .copy, .increment:
             let s = Int(slot)
-            if nextBit(&map) {
-                guard let value = try readInteger(type, nullable: optional) else {
-                    state[s] = DictionaryState.empty
+            if Wire.nextBit(input, &map) {
+                guard let value = try readInteger(type, &pos, nullable: optional) else {
+                    entries[s].state = DictionaryState.empty
                     return nil
                 }
-                state[s] = DictionaryState.assigned
-                ints[s] = value
+                entries[s].state = DictionaryState.assigned
+                entries[s].value = value
                 return value
             }
-            switch state[s] {
+            switch entries[s].state {
             case DictionaryState.assigned:
-                if op == .copy { return ints[s] }
-                let value = Self.increment(ints[s], type)
-                ints[s] = value
+                if op == .copy { return entries[s].value }
+                let value = Wire.increment(entries[s].value, type)
+                entries[s].value = value
                 return value
             case DictionaryState.undefined:
                 if hasInitial {
-                    state[s] = DictionaryState.assigned
-                    ints[s] = initial
+                    entries[s].state = DictionaryState.assigned
+                    entries[s].value = initial
                     return initial
                 }
                 if optional {
-                    state[s] = DictionaryState.empty
+                    entries[s].state = DictionaryState.empty
                     return nil
                 }
-                throw failure(.d5, "mandatory field is absent and has neither a previous nor an initial value")
+                throw Wire.absentMandatory(empty: false, at: pos)
             default:
                 if optional { return nil }
-                throw failure(.d6, "mandatory field is absent and its previous value is empty")
+                throw Wire.absentMandatory(empty: true, at: pos)
             }
         case .delta:
-            let start = position
-            guard let delta = try readSigned(nullable: optional) else { return nil }
+            let start = pos
+            guard let delta = try readSigned(&pos, nullable: optional) else { return nil }
             let s = Int(slot)
             let base: UInt64
-            switch state[s] {
-            case DictionaryState.assigned: base = ints[s]
+            switch entries[s].state {
+            case DictionaryState.assigned: base = entries[s].value
             case DictionaryState.undefined: base = hasInitial ? initial : 0
-            default: throw failure(.d6, "delta on an empty previous value", at: start)
+            default: throw FASTError(.d6, "delta on an empty previous value", offset: start)
             }
-            guard let value = Self.add(base, delta, type) else {
-                throw failure(.d2, "delta result does not fit \(type.xmlName)", at: start)
-            }
-            state[s] = DictionaryState.assigned
-            ints[s] = value
+            guard let value = Wire.add(base, delta, type) else { throw Wire.deltaOverflow(type, at: start) }
+            entries[s].state = DictionaryState.assigned
+            entries[s].value = value
             return value
         case .tail:
             preconditionFailure("the template compiler rejects tail on integers")
         }
     }
 
+    @inline(__always)
     static func increment(_ value: UInt64, _ type: FieldType) -> UInt64 {
         // Increment wraps within the type, as the previous value plus one modulo the type's range.
         switch type {
@@ -924,6 +1176,7 @@ struct DecodeRun {
         }
     }
 
+    @inline(__always)
     static func add(_ base: UInt64, _ delta: Int64, _ type: FieldType) -> UInt64? {
         switch type {
         case .uInt32, .uInt64:
@@ -941,236 +1194,163 @@ struct DecodeRun {
         }
     }
 
+    /// Any field without a specialised opcode: type, operator and presence read from the instruction.
+    func generalField(_ p: UnsafePointer<Instruction>, _ out: UnsafeMutablePointer<Slot>, _ index: Int32,
+                      _ pos: inout Int, _ map: inout PresenceMap) throws(FASTError) {
+        switch p.pointee.type {
+        case .int32, .uInt32, .int64, .uInt64, .decimalExponent, .decimalMantissa:
+            let value = try integerValue(op: p.pointee.op, type: p.pointee.type, optional: p.pointee.optional, p,
+                                         &pos, &map)
+            out.initialize(to: Slot(instruction: index, present: value != nil, value: value ?? 0, exponent: 0,
+                                    start: 0, count: 0))
+        case .decimal, .ascii, .unicode, .byteVector:
+            // Every valid operator on these types has an opcode.
+            preconditionFailure("no opcode for a \(p.pointee.type.xmlName) field")
+        }
+    }
+
+    // MARK: Decimals
+
     /// Reads a whole decimal (exponent, then mantissa); nil is NULL.
     @inline(__always)
-    mutating func readDecimal(nullable: Bool) throws(FASTError) -> (Int32, Int64)? {
-        let start = position
-        guard let exponent = try readSigned(nullable: nullable) else { return nil }
-        guard (-63...63).contains(exponent) else {
-            throw failure(.r1, "decimal exponent \(exponent) outside -63...63", at: start)
-        }
-        guard let mantissa = try readSigned(nullable: false) else { preconditionFailure() }
+    func readDecimal(_ pos: inout Int, nullable: Bool) throws(FASTError) -> (Int32, Int64)? {
+        let start = pos
+        guard let exponent = try readSigned(&pos, nullable: nullable) else { return nil }
+        guard (-63...63).contains(exponent) else { throw Wire.exponentRange(exponent, at: start) }
+        guard let mantissa = try readSigned(&pos, nullable: false) else { preconditionFailure() }
         return (Int32(exponent), mantissa)
     }
 
+    @inline(never)
+    static func exponentRange(_ exponent: Int64, at offset: Int) -> FASTError {
+        FASTError(.r1, "decimal exponent \(exponent) outside -63...63", offset: offset)
+    }
+
     @inline(__always)
-    mutating func decodeDecimal<O: OperatorTag, P: PresenceTag>(
-        _ instruction: UnsafePointer<Instruction>, _ slot: inout Slot, _: O.Type, _: P.Type, _ map: inout PresenceMap
+    func decimalField<O: OperatorTag, P: PresenceTag>(
+        _ p: UnsafePointer<Instruction>, _ out: UnsafeMutablePointer<Slot>, _ index: Int32,
+        _: O.Type, _: P.Type, _ pos: inout Int, _ map: inout PresenceMap
     ) throws(FASTError) {
+        if let value = try decimalValue(p, O.self, P.self, &pos, &map) {
+            out.initialize(to: Slot(instruction: index, present: true, value: UInt64(bitPattern: value.1),
+                                    exponent: value.0, start: 0, count: 0))
+        } else {
+            out.initialize(to: Slot(instruction: index, present: false, value: 0, exponent: 0, start: 0, count: 0))
+        }
+    }
+
+    /// The operators of section 6.3 on a decimal encoded as one field.
+    @inline(__always)
+    func decimalValue<O: OperatorTag, P: PresenceTag>(
+        _ instruction: UnsafePointer<Instruction>, _: O.Type, _: P.Type, _ pos: inout Int, _ map: inout PresenceMap
+    ) throws(FASTError) -> (Int32, Int64)? {
         let op = O.op
         let optional = P.optional
-        func set(_ slot: inout Slot, _ value: (Int32, Int64)) {
-            slot.present = true
-            slot.exponent = value.0
-            slot.value = UInt64(bitPattern: value.1)
-        }
         let initial = (instruction.pointee.initialExponent, Int64(bitPattern: instruction.pointee.initialInt))
         switch op {
         case .none:
-            if let value = try readDecimal(nullable: optional) { set(&slot, value) }
+            return try readDecimal(&pos, nullable: optional)
         case .constant:
-            if !optional || nextBit(&map) { set(&slot, initial) }
+            return !optional || Wire.nextBit(input, &map) ? initial : nil
         case .default:
-            if nextBit(&map) {
-                if let value = try readDecimal(nullable: optional) { set(&slot, value) }
-            } else if instruction.pointee.hasInitial {
-                set(&slot, initial)
-            }
+            if Wire.nextBit(input, &map) { return try readDecimal(&pos, nullable: optional) }
+            return instruction.pointee.hasInitial ? initial : nil
         case .copy:
             let s = Int(instruction.pointee.slot)
-            if nextBit(&map) {
-                if let value = try readDecimal(nullable: optional) {
-                    state[s] = DictionaryState.assigned
-                    exponents[s] = value.0
-                    ints[s] = UInt64(bitPattern: value.1)
-                    set(&slot, value)
-                } else {
-                    state[s] = DictionaryState.empty
+            if Wire.nextBit(input, &map) {
+                if let value = try readDecimal(&pos, nullable: optional) {
+                    entries[s].state = DictionaryState.assigned
+                    entries[s].exponent = value.0
+                    entries[s].value = UInt64(bitPattern: value.1)
+                    return value
                 }
-                return
+                entries[s].state = DictionaryState.empty
+                return nil
             }
-            switch state[s] {
+            switch entries[s].state {
             case DictionaryState.assigned:
-                set(&slot, (exponents[s], Int64(bitPattern: ints[s])))
+                return (entries[s].exponent, Int64(bitPattern: entries[s].value))
             case DictionaryState.undefined:
                 if instruction.pointee.hasInitial {
-                    state[s] = DictionaryState.assigned
-                    exponents[s] = initial.0
-                    ints[s] = UInt64(bitPattern: initial.1)
-                    set(&slot, initial)
-                } else if optional {
-                    state[s] = DictionaryState.empty
-                } else {
-                    throw failure(.d5, "mandatory field is absent and has neither a previous nor an initial value")
+                    entries[s].state = DictionaryState.assigned
+                    entries[s].exponent = initial.0
+                    entries[s].value = UInt64(bitPattern: initial.1)
+                    return initial
                 }
+                if optional {
+                    entries[s].state = DictionaryState.empty
+                    return nil
+                }
+                throw Wire.absentMandatory(empty: false, at: pos)
             default:
-                if !optional {
-                    throw failure(.d6, "mandatory field is absent and its previous value is empty")
-                }
+                if optional { return nil }
+                throw Wire.absentMandatory(empty: true, at: pos)
             }
         case .delta:
-            let start = position
-            guard let exponentDelta = try readSigned(nullable: optional) else { return }
-            guard let mantissaDelta = try readSigned(nullable: false) else { preconditionFailure() }
+            let start = pos
+            guard let exponentDelta = try readSigned(&pos, nullable: optional) else { return nil }
+            guard let mantissaDelta = try readSigned(&pos, nullable: false) else { preconditionFailure() }
             let s = Int(instruction.pointee.slot)
             let base: (Int32, Int64)
-            switch state[s] {
-            case DictionaryState.assigned: base = (exponents[s], Int64(bitPattern: ints[s]))
+            switch entries[s].state {
+            case DictionaryState.assigned: base = (entries[s].exponent, Int64(bitPattern: entries[s].value))
             case DictionaryState.undefined: base = instruction.pointee.hasInitial ? initial : (0, 0)
-            default: throw failure(.d6, "delta on an empty previous value", at: start)
+            default: throw FASTError(.d6, "delta on an empty previous value", offset: start)
             }
             let (exponent, o1) = Int64(base.0).addingReportingOverflow(exponentDelta)
             let (mantissa, o2) = base.1.addingReportingOverflow(mantissaDelta)
             guard !o1, (-63...63).contains(exponent) else {
-                throw failure(.r1, "decimal exponent outside -63...63 after delta", at: start)
+                throw FASTError(.r1, "decimal exponent outside -63...63 after delta", offset: start)
             }
-            guard !o2 else { throw failure(.d2, "decimal mantissa overflows after delta", at: start) }
-            state[s] = DictionaryState.assigned
-            exponents[s] = Int32(exponent)
-            ints[s] = UInt64(bitPattern: mantissa)
-            set(&slot, (Int32(exponent), mantissa))
+            guard !o2 else { throw FASTError(.d2, "decimal mantissa overflows after delta", offset: start) }
+            entries[s].state = DictionaryState.assigned
+            entries[s].exponent = Int32(exponent)
+            entries[s].value = UInt64(bitPattern: mantissa)
+            return (Int32(exponent), mantissa)
         case .increment, .tail:
             preconditionFailure("the template compiler rejects this operator on decimals")
         }
     }
 
-    // MARK: Strings and byte vectors
-
-    mutating func appendConstant(_ instruction: UnsafePointer<Instruction>) throws(FASTError) -> (Int32, Int32) {
-        let start = Int32(arena.count)
-        let count = Int(instruction.pointee.initialCount)
-        try reserveArena(count)
-        if count > 0, let base = constants.baseAddress {
-            arena.append(contentsOf: UnsafeBufferPointer(start: base + Int(instruction.pointee.initialStart), count: count))
-        }
-        return (start, Int32(count))
-    }
-
-    mutating func appendPrevious(_ s: Int) throws(FASTError) -> (Int32, Int32) {
-        let start = Int32(arena.count)
-        let count = dictionary.bytes[s].count
-        try reserveArena(count)
-        dictionary.bytes[s].withUnsafeBufferPointer { arena.append(contentsOf: $0) }
-        return (start, Int32(count))
-    }
-
-    mutating func assign(_ s: Int, _ range: (Int32, Int32)) {
-        state[s] = DictionaryState.assigned
-        dictionary.bytes[s].removeAll(keepingCapacity: true)
-        let start = Int(range.0)
-        dictionary.bytes[s].append(contentsOf: UnsafeBufferPointer(start: arena.pointer + start, count: Int(range.1)))
-    }
-
-    /// Base value of delta and tail: the previous value, else the initial value, else empty.
-    mutating func appendBase(_ instruction: UnsafePointer<Instruction>, _ s: Int) throws(FASTError) -> (Int32, Int32) {
-        if state[s] == DictionaryState.assigned { return try appendPrevious(s) }
-        if instruction.pointee.hasInitial { return try appendConstant(instruction) }
-        return (Int32(arena.count), 0)
-    }
-
+    /// A decimal with separate exponent and mantissa operators; `O` and `P` are the exponent's.
     @inline(__always)
-    mutating func decodeBytesField<O: OperatorTag, T: TypeTag, P: PresenceTag>(
-        _ instruction: UnsafePointer<Instruction>, _ slot: inout Slot, _: O.Type, _: T.Type, _: P.Type,
-        _ map: inout PresenceMap
+    func splitDecimalField<O: OperatorTag, P: PresenceTag>(
+        _ p: UnsafePointer<Instruction>, _ out: UnsafeMutablePointer<Slot>, _ index: Int32,
+        _: O.Type, _: P.Type, _ pos: inout Int, _ map: inout PresenceMap
     ) throws(FASTError) {
-        let op = O.op
-        let type = T.type
-        let optional = P.optional
-        func set(_ slot: inout Slot, _ range: (Int32, Int32)) {
-            slot.present = true
-            slot.start = range.0
-            slot.count = range.1
+        guard let exponent = try integerValue(
+            O.self, ExponentType.self, P.self, slot: p.pointee.slot, hasInitial: p.pointee.hasInitial,
+            initial: p.pointee.initialInt, &pos, &map) else {
+            out.initialize(to: Slot(instruction: index, present: false, value: 0, exponent: 0, start: 0, count: 0))
+            return
         }
-        switch op {
-        case .none:
-            if let range = try readBytes(type, nullable: optional) { set(&slot, range) }
-        case .constant:
-            if !optional || nextBit(&map) { set(&slot, try appendConstant(instruction)) }
-        case .default:
-            if nextBit(&map) {
-                if let range = try readBytes(type, nullable: optional) { set(&slot, range) }
-            } else if instruction.pointee.hasInitial {
-                set(&slot, try appendConstant(instruction))
-            }
-        case .copy, .tail:
-            let s = Int(instruction.pointee.slot)
-            if nextBit(&map) {
-                guard let read = try readBytes(type, nullable: optional) else {
-                    state[s] = DictionaryState.empty
-                    return
-                }
-                var range = read
-                if op == .tail {
-                    // Section 6.3.7.4: the tail replaces the end of the base value; a tail longer
-                    // than the base replaces all of it.
-                    let base = try appendBase(instruction, s)
-                    let tailCount = Int(read.1)
-                    if tailCount < Int(base.1) {
-                        let keep = Int(base.1) - tailCount
-                        let start = Int32(arena.count)
-                        try reserveArena(keep + tailCount)
-                        arena.appendCopy(from: Int(base.0), count: keep)
-                        arena.appendCopy(from: Int(read.0), count: tailCount)
-                        range = (start, Int32(keep + tailCount))
-                    }
-                }
-                assign(s, range)
-                set(&slot, range)
-                return
-            }
-            switch state[s] {
-            case DictionaryState.assigned:
-                set(&slot, try appendPrevious(s))
-            case DictionaryState.undefined:
-                if instruction.pointee.hasInitial {
-                    let range = try appendConstant(instruction)
-                    assign(s, range)
-                    set(&slot, range)
-                } else if optional {
-                    state[s] = DictionaryState.empty
-                } else {
-                    throw failure(.d5, "mandatory field is absent and has neither a previous nor an initial value")
-                }
-            default:
-                if !optional {
-                    throw failure(.d6, "mandatory field is absent and its previous value is empty")
-                }
-            }
+        let exponentValue = Int64(bitPattern: exponent)
+        guard (-63...63).contains(exponentValue) else { throw Wire.exponentRange(exponentValue, at: pos) }
+        let mantissa = try mantissaValue(p, &pos, &map)
+        out.initialize(to: Slot(instruction: index, present: true, value: mantissa ?? 0,
+                                exponent: Int32(truncatingIfNeeded: exponentValue), start: 0, count: 0))
+    }
+
+    /// The mantissa of a split decimal (a mandatory int64), specialised for the common operators.
+    @inline(__always)
+    func mantissaValue(_ p: UnsafePointer<Instruction>, _ pos: inout Int, _ map: inout PresenceMap)
+        throws(FASTError) -> UInt64? {
+        let slot = p.pointee.mantissaSlot
+        let hasInitial = p.pointee.mantissaHasInitial
+        let initial = UInt64(bitPattern: p.pointee.mantissaInitial)
+        switch p.pointee.mantissaOp {
         case .delta:
-            let start = position
-            guard let subtraction = try readSigned(nullable: optional) else { return }
-            guard subtraction >= Int64(Int32.min), subtraction <= Int64(Int32.max) else {
-                throw failure(.d2, "subtraction length does not fit int32", at: start)
-            }
-            guard let delta = try readBytes(type, nullable: false) else { preconditionFailure() }
-            let s = Int(instruction.pointee.slot)
-            if state[s] == DictionaryState.empty {
-                throw failure(.d6, "delta on an empty previous value", at: start)
-            }
-            let base = try appendBase(instruction, s)
-            // Section 6.3.7.3: a negative subtraction length removes from the front, in an
-            // excess-1 encoding (-1 removes nothing from the front).
-            let front = subtraction < 0
-            let remove = front ? Int(-(subtraction + 1)) : Int(subtraction)
-            guard remove <= Int(base.1) else {
-                throw failure(.d7, "subtraction length \(remove) exceeds the base value length \(base.1)", at: start)
-            }
-            let keep = Int(base.1) - remove
-            let deltaCount = Int(delta.1)
-            let resultStart = Int32(arena.count)
-            try reserveArena(keep + deltaCount)
-            if front {
-                arena.appendCopy(from: Int(delta.0), count: deltaCount)
-                arena.appendCopy(from: Int(base.0) + remove, count: keep)
-            } else {
-                arena.appendCopy(from: Int(base.0), count: keep)
-                arena.appendCopy(from: Int(delta.0), count: deltaCount)
-            }
-            let range = (resultStart, Int32(keep + deltaCount))
-            assign(s, range)
-            set(&slot, range)
-        case .increment:
-            preconditionFailure("the template compiler rejects increment on strings")
+            return try integerValue(DeltaOperator.self, Int64Type.self, MandatoryField.self, slot: slot,
+                                    hasInitial: hasInitial, initial: initial, &pos, &map)
+        case .copy:
+            return try integerValue(CopyOperator.self, Int64Type.self, MandatoryField.self, slot: slot,
+                                    hasInitial: hasInitial, initial: initial, &pos, &map)
+        case .none:
+            return try integerValue(NoOperator.self, Int64Type.self, MandatoryField.self, slot: slot,
+                                    hasInitial: hasInitial, initial: initial, &pos, &map)
+        default:
+            return try integerValue(op: p.pointee.mantissaOp, type: .int64, optional: false, slot: slot,
+                                    hasInitial: hasInitial, initial: initial, &pos, &map)
         }
     }
 }

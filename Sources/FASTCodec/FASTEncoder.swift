@@ -14,14 +14,14 @@
 public struct FASTEncoder: Sendable {
     /// The templates this encoder uses.
     public let templates: FASTTemplates
-    var dictionary: DictionaryState
+    var dictionary: EncoderDictionary
 
     /// Creates an encoder with undefined previous values; `templateIDInitial` as in
     /// ``FASTDecoder/init(templates:templateIDInitial:)``: when set, a first message of that
     /// template omits its template id.
     public init(templates: FASTTemplates, templateIDInitial: UInt32? = nil) {
         self.templates = templates
-        self.dictionary = DictionaryState(count: templates.slotCount, templateIDInitial: templateIDInitial)
+        self.dictionary = EncoderDictionary(count: templates.slotCount, templateIDInitial: templateIDInitial)
     }
 
     /// Resets all dictionaries to undefined previous values.
@@ -283,7 +283,7 @@ public struct FASTEncoder: Sendable {
             }
             let expected: UInt64? = switch state {
             case DictionaryState.assigned:
-                op == .copy ? dictionary.ints[s] : DecodeRun.increment(dictionary.ints[s], type)
+                op == .copy ? dictionary.ints[s] : Wire.increment(dictionary.ints[s], type)
             case DictionaryState.undefined: hasInitial ? initial : nil
             default: nil
             }

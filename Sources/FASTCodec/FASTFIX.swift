@@ -51,7 +51,7 @@ extension FASTMessage {
             switch instruction.kind {
             case .field, .length:
                 if slot.present && instruction.id >= 0 {
-                    out.append(FASTFIXField(tag: Int(instruction.id), value: fixText(slot, instruction)))
+                    out.append(FASTFIXField(tag: Int(instruction.id), value: fixText(slot, instruction, templates)))
                 }
                 i += 1
             case .group:
@@ -73,17 +73,15 @@ extension FASTMessage {
         }
     }
 
-    private func fixText(_ slot: Slot, _ instruction: Instruction) -> String {
+    private func fixText(_ slot: Slot, _ instruction: Instruction, _ templates: FASTTemplates) -> String {
         switch instruction.type {
         case .uInt32, .uInt64: return String(slot.value)
         case .int32, .int64, .decimalExponent, .decimalMantissa: return String(Int64(bitPattern: slot.value))
         case .decimal: return DecimalText.format(exponent: slot.exponent, mantissa: Int64(bitPattern: slot.value))
         case .ascii, .unicode:
-            let start = Int(slot.start)
-            return String(decoding: arena[start ..< start + Int(slot.count)], as: UTF8.self)
+            return String(decoding: bytes(of: slot, in: templates), as: UTF8.self)
         case .byteVector:
-            let start = Int(slot.start)
-            return Hex.encode(arena[start ..< start + Int(slot.count)])
+            return Hex.encode(bytes(of: slot, in: templates))
         }
     }
 }

@@ -11,6 +11,19 @@ struct Slot: Sendable {
     var start: Int32
     /// Byte count of a string or byte vector; entry count of a sequence.
     var count: Int32
+
+    @inline(__always)
+    static func absent(_ instruction: Int32) -> Slot {
+        Slot(instruction: instruction, present: false, value: 0, exponent: 0, start: 0, count: 0)
+    }
+
+    /// A string or byte vector whose value is the instruction's initial value: `start` is
+    /// negative, `-1 - offset` into the template set's constant bytes, so nothing is copied.
+    @inline(__always)
+    static func constant(_ instruction: Int32, _ p: UnsafePointer<Instruction>) -> Slot {
+        Slot(instruction: instruction, present: true, value: 0, exponent: 0, start: -1 - p.pointee.initialStart,
+             count: p.pointee.initialCount)
+    }
 }
 
 /// A decoded FAST message held as a flat, reusable value buffer.
@@ -41,6 +54,17 @@ public struct FASTMessage: Sendable {
 
     /// Number of values decoded (fields, groups, sequences and their entries' fields).
     public var valueCount: Int { slots.count }
+
+    /// The bytes of a string or byte vector slot: in the arena, or the template set's constant
+    /// bytes for a value that is the field's initial value.
+    func bytes(of slot: Slot, in templates: FASTTemplates) -> ArraySlice<UInt8> {
+        if slot.start < 0 {
+            let start = Int(-1 - slot.start)
+            return templates.constantBytes[start ..< start + Int(slot.count)]
+        }
+        let start = Int(slot.start)
+        return ArraySlice(arena[start ..< start + Int(slot.count)])
+    }
 
     mutating func clear() {
         slots.count = 0
@@ -107,7 +131,8 @@ struct ByteList: Sendable {
 
 /// The arena as the decoder writes it: a cached pointer, so appends cost a compare and a copy.
 struct ArenaWriter {
-    let storage: ByteStorage
+    /// Kept alive by the message for the whole decode run.
+    unowned(unsafe) let storage: ByteStorage
     var pointer: UnsafeMutablePointer<UInt8>
     var capacity: Int
     var count = 0
@@ -143,19 +168,17 @@ struct ArenaWriter {
     }
 
     @inline(__always)
-    mutating func append(contentsOf bytes: UnsafeBufferPointer<UInt8>) {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        reserve(bytes.count)
-        (pointer + count).update(from: base, count: bytes.count)
-        count &+= bytes.count
+    mutating func append(_ bytes: UnsafePointer<UInt8>, _ length: Int) {
+        reserve(length)
+        copyBytes(to: pointer + count, from: bytes, length)
+        count &+= length
     }
 
     /// Appends `length` bytes that are already in the arena at `start`.
     @inline(__always)
     mutating func appendCopy(from start: Int, count length: Int) {
-        guard length > 0 else { return }
         reserve(length)
-        (pointer + count).update(from: pointer + start, count: length)
+        copyBytes(to: pointer + count, from: pointer + start, length)
         count &+= length
     }
 

@@ -89,7 +89,7 @@ extension FASTMessage {
             let name = templates.name(instruction)
             switch instruction.kind {
             case .field, .length:
-                fields.append(FASTField(name, slot.present ? value(of: slot, instruction) : .absent))
+                fields.append(FASTField(name, slot.present ? value(of: slot, instruction, templates) : .absent))
                 i += 1
             case .group:
                 let end = Int(instruction.end)
@@ -116,17 +116,15 @@ extension FASTMessage {
         return fields
     }
 
-    private func value(of slot: Slot, _ instruction: Instruction) -> FASTValue {
+    private func value(of slot: Slot, _ instruction: Instruction, _ templates: FASTTemplates) -> FASTValue {
         switch instruction.type {
         case .uInt32, .uInt64: return .uint(slot.value)
         case .int32, .int64, .decimalExponent, .decimalMantissa: return .int(Int64(bitPattern: slot.value))
         case .decimal: return .decimal(exponent: slot.exponent, mantissa: Int64(bitPattern: slot.value))
         case .ascii, .unicode:
-            let start = Int(slot.start)
-            return .string(String(decoding: arena[start ..< start + Int(slot.count)], as: UTF8.self))
+            return .string(String(decoding: bytes(of: slot, in: templates), as: UTF8.self))
         case .byteVector:
-            let start = Int(slot.start)
-            return .bytes(Array(arena[start ..< start + Int(slot.count)]))
+            return .bytes(Array(bytes(of: slot, in: templates)))
         }
     }
 }

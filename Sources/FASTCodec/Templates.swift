@@ -151,6 +151,8 @@ public final class FASTTemplates: Sendable {
     let sparse: [UInt32: Int]
     let slotCount: Int
     let slotTypes: [FieldType]
+    /// The instructions and constant bytes again as raw memory, for the decoder's hot loop.
+    let raw: RawProgram
 
     init(instructions: [Instruction], names: [String], constantBytes: [UInt8], templates: [CompiledTemplate],
          slotTypes: [FieldType]) {
@@ -177,6 +179,7 @@ public final class FASTTemplates: Sendable {
         }
         self.dense = dense
         self.sparse = sparse
+        self.raw = RawProgram(instructions: self.instructions, constants: constantBytes, templates: templates, dense: dense)
     }
 
     /// Names of all templates, in document order.
@@ -212,6 +215,56 @@ public final class FASTTemplates: Sendable {
     func initialBytes(_ instruction: Instruction) -> ArraySlice<UInt8> {
         let start = Int(instruction.initialStart)
         return constantBytes[start ..< start + Int(instruction.initialCount)]
+    }
+}
+
+/// An immutable raw copy of a template set's instructions and constant bytes. The decoder holds
+/// these pointers for a whole message instead of entering `withUnsafeBufferPointer` per message.
+final class RawProgram: @unchecked Sendable {
+    /// What the decoder needs of a template, without its name (no reference counting).
+    struct Entry {
+        var start: Int32
+        var end: Int32
+        var id: UInt32
+        var reset: Bool
+    }
+
+    let instructions: UnsafeMutablePointer<Instruction>
+    let constants: UnsafeMutablePointer<UInt8>
+    let templates: UnsafeMutablePointer<Entry>
+    /// Template index by id for ids below `FASTTemplates.denseIDMax`; -1 where there is none.
+    let dense: UnsafeMutablePointer<Int32>
+    let denseCount: Int
+
+    init(instructions: [Instruction], constants: [UInt8], templates: [CompiledTemplate], dense: [Int32]) {
+        self.instructions = .allocate(capacity: max(instructions.count, 1))
+        self.instructions.initialize(from: instructions, count: instructions.count)
+        self.constants = .allocate(capacity: max(constants.count, 1))
+        self.constants.initialize(from: constants, count: constants.count)
+        self.templates = .allocate(capacity: max(templates.count, 1))
+        for (i, template) in templates.enumerated() {
+            (self.templates + i).initialize(to: Entry(start: Int32(template.start), end: Int32(template.end),
+                                                      id: template.id ?? 0, reset: template.reset))
+        }
+        self.dense = .allocate(capacity: max(dense.count, 1))
+        self.dense.initialize(from: dense, count: dense.count)
+        denseCount = dense.count
+    }
+
+    deinit {
+        instructions.deallocate()
+        constants.deallocate()
+        templates.deallocate()
+        dense.deallocate()
+    }
+
+    /// The template index of a dense id, or nil (ids at or above the dense bound are looked up in
+    /// the template set's hash table).
+    @inline(__always)
+    func templateIndex(id: UInt32) -> Int? {
+        guard Int(id) < denseCount else { return nil }
+        let index = dense[Int(id)]
+        return index < 0 ? nil : Int(index)
     }
 }
 

@@ -16,6 +16,8 @@ struct Options {
     var messages = 200_000
     var runs = 5
     var shared = ProcessInfo.processInfo.environment["FIXBRIDGE_SHARED"] ?? "../shared"
+    /// Run only this workload (`mfast` or `moex`); both when nil.
+    var only: String?
 
     init(_ arguments: [String]) {
         var i = 0
@@ -25,8 +27,9 @@ struct Options {
             case "--messages": messages = Int(value) ?? messages; i += 1
             case "--runs": runs = Int(value) ?? runs; i += 1
             case "--shared": shared = value; i += 1
+            case "--only": only = value; i += 1
             case "-h", "--help":
-                print("usage: fast-bench [--messages N] [--runs R] [--shared DIR]")
+                print("usage: fast-bench [--messages N] [--runs R] [--shared DIR] [--only mfast|moex]")
                 exit(0)
             default:
                 FileHandle.standardError.write(Data("unknown argument \(arguments[i])\n".utf8))
@@ -237,10 +240,13 @@ func measure(_ workload: Workload, runs: Int) throws {
 
 let options = Options(Array(CommandLine.arguments.dropFirst()))
 do {
-    let mfast = try makeWorkload(
-        name: "mFAST perf template (mfast-perf-example.xml, MarketData, 1-10 MDEntries)",
-        file: "mfast-perf-example.xml", mix: [(1, 1)], entries: 1 ... 10, count: options.messages, options: options)
-    try measure(mfast, runs: options.runs)
+    if options.only == nil || options.only == "mfast" {
+        let mfast = try makeWorkload(
+            name: "mFAST perf template (mfast-perf-example.xml, MarketData, 1-10 MDEntries)",
+            file: "mfast-perf-example.xml", mix: [(1, 1)], entries: 1 ... 10, count: options.messages, options: options)
+        try measure(mfast, runs: options.runs)
+    }
+    guard options.only == nil || options.only == "moex" else { exit(0) }
     let moex = try makeWorkload(
         name: "MOEX ASTS (moex-asts-FIX50SP2-2017-Mar.xml, incremental/snapshot/heartbeat mix, 1-4 entries)",
         file: "moex-asts-FIX50SP2-2017-Mar.xml",
