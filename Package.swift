@@ -109,8 +109,8 @@ let package = Package(
             ] + nio
         ),
         .testTarget(name: "BackOfficeStoreTests", dependencies: ["BackOfficeStore", "TradeBook", "Reconciliation", "ClientCRM", "FIXTestSupport", "FIXSessionTestSupport"]),
-        .testTarget(name: "FIXSessionTests", dependencies: ["FIXSession", "FIXSessionTestSupport"]),
-        .testTarget(name: "FIXSessionFileStoreTests", dependencies: ["FIXSessionFileStore", "FIXSessionTestSupport"]),
+        .testTarget(name: "FIXSessionTests", dependencies: ["FIXSession", "FIXSessionTestSupport", "FIXTestSupport"]),
+        .testTarget(name: "FIXSessionFileStoreTests", dependencies: ["FIXSessionFileStore", "FIXSessionTestSupport", "FIXTestSupport"]),
         .testTarget(
             name: "FIXTransportTests",
             dependencies: ["FIXTransport", "FIXSessionTestSupport"] + nio

@@ -297,7 +297,7 @@ struct DecodeRun {
                 var pos = position
                 let out = slotPointer + slotCount
                 do {
-                    try wire.generalField(instructions + i, out, Int32(truncatingIfNeeded: i), &pos, &map)
+                    (pos, map) = try wire.generalField(instructions + i, out, Int32(truncatingIfNeeded: i), pos, map)
                 } catch {
                     throw annotate(error, instruction)
                 }
@@ -477,18 +477,18 @@ struct DecodeRun {
         case 0x57: try w.decimalField(p, out, index, CopyOperator.self, OptionalField.self, &pos, &map)
         case 0x5a: try w.decimalField(p, out, index, DeltaOperator.self, MandatoryField.self, &pos, &map)
         case 0x5b: try w.decimalField(p, out, index, DeltaOperator.self, OptionalField.self, &pos, &map)
-        case 0x60: try w.splitDecimalField(p, out, index, NoOperator.self, MandatoryField.self, &pos, &map)
-        case 0x61: try w.splitDecimalField(p, out, index, NoOperator.self, OptionalField.self, &pos, &map)
-        case 0x62: try w.splitDecimalField(p, out, index, ConstantOperator.self, MandatoryField.self, &pos, &map)
-        case 0x63: try w.splitDecimalField(p, out, index, ConstantOperator.self, OptionalField.self, &pos, &map)
-        case 0x64: try w.splitDecimalField(p, out, index, DefaultOperator.self, MandatoryField.self, &pos, &map)
-        case 0x65: try w.splitDecimalField(p, out, index, DefaultOperator.self, OptionalField.self, &pos, &map)
-        case 0x66: try w.splitDecimalField(p, out, index, CopyOperator.self, MandatoryField.self, &pos, &map)
-        case 0x67: try w.splitDecimalField(p, out, index, CopyOperator.self, OptionalField.self, &pos, &map)
-        case 0x68: try w.splitDecimalField(p, out, index, IncrementOperator.self, MandatoryField.self, &pos, &map)
-        case 0x69: try w.splitDecimalField(p, out, index, IncrementOperator.self, OptionalField.self, &pos, &map)
-        case 0x6a: try w.splitDecimalField(p, out, index, DeltaOperator.self, MandatoryField.self, &pos, &map)
-        case 0x6b: try w.splitDecimalField(p, out, index, DeltaOperator.self, OptionalField.self, &pos, &map)
+        case 0x60: (pos, map) = try w.splitDecimalField(p, out, index, NoOperator.self, MandatoryField.self, pos, map)
+        case 0x61: (pos, map) = try w.splitDecimalField(p, out, index, NoOperator.self, OptionalField.self, pos, map)
+        case 0x62: (pos, map) = try w.splitDecimalField(p, out, index, ConstantOperator.self, MandatoryField.self, pos, map)
+        case 0x63: (pos, map) = try w.splitDecimalField(p, out, index, ConstantOperator.self, OptionalField.self, pos, map)
+        case 0x64: (pos, map) = try w.splitDecimalField(p, out, index, DefaultOperator.self, MandatoryField.self, pos, map)
+        case 0x65: (pos, map) = try w.splitDecimalField(p, out, index, DefaultOperator.self, OptionalField.self, pos, map)
+        case 0x66: (pos, map) = try w.splitDecimalField(p, out, index, CopyOperator.self, MandatoryField.self, pos, map)
+        case 0x67: (pos, map) = try w.splitDecimalField(p, out, index, CopyOperator.self, OptionalField.self, pos, map)
+        case 0x68: (pos, map) = try w.splitDecimalField(p, out, index, IncrementOperator.self, MandatoryField.self, pos, map)
+        case 0x69: (pos, map) = try w.splitDecimalField(p, out, index, IncrementOperator.self, OptionalField.self, pos, map)
+        case 0x6a: (pos, map) = try w.splitDecimalField(p, out, index, DeltaOperator.self, MandatoryField.self, pos, map)
+        case 0x6b: (pos, map) = try w.splitDecimalField(p, out, index, DeltaOperator.self, OptionalField.self, pos, map)
         case 0x70: try bytesField(p, out, index, NoOperator.self, ASCIIType.self, MandatoryField.self, &pos, &map)
         case 0x71: try bytesField(p, out, index, NoOperator.self, ASCIIType.self, OptionalField.self, &pos, &map)
         case 0x72: try bytesField(p, out, index, ConstantOperator.self, ASCIIType.self, MandatoryField.self, &pos, &map)
@@ -513,7 +513,7 @@ struct DecodeRun {
         case 0x8b: try bytesField(p, out, index, DeltaOperator.self, VectorType.self, OptionalField.self, &pos, &map)
         case 0x8c: try bytesField(p, out, index, TailOperator.self, VectorType.self, MandatoryField.self, &pos, &map)
         case 0x8d: try bytesField(p, out, index, TailOperator.self, VectorType.self, OptionalField.self, &pos, &map)
-        default: try w.generalField(p, out, index, &pos, &map)
+        default: (pos, map) = try w.generalField(p, out, index, pos, map)
         }
     }
 
@@ -1194,9 +1194,13 @@ struct Wire {
         }
     }
 
-    /// Any field without a specialised opcode: type, operator and presence read from the instruction.
+    /// Any field without a specialised opcode: type, operator and presence read from the
+    /// instruction. Takes and returns the position and the presence map by value.
+    @inline(never)
     func generalField(_ p: UnsafePointer<Instruction>, _ out: UnsafeMutablePointer<Slot>, _ index: Int32,
-                      _ pos: inout Int, _ map: inout PresenceMap) throws(FASTError) {
+                      _ position: Int, _ presenceMap: PresenceMap) throws(FASTError) -> (Int, PresenceMap) {
+        var pos = position
+        var map = presenceMap
         switch p.pointee.type {
         case .int32, .uInt32, .int64, .uInt64, .decimalExponent, .decimalMantissa:
             let value = try integerValue(op: p.pointee.op, type: p.pointee.type, optional: p.pointee.optional, p,
@@ -1207,6 +1211,7 @@ struct Wire {
             // Every valid operator on these types has an opcode.
             preconditionFailure("no opcode for a \(p.pointee.type.xmlName) field")
         }
+        return (pos, map)
     }
 
     // MARK: Decimals
@@ -1313,8 +1318,21 @@ struct Wire {
     }
 
     /// A decimal with separate exponent and mantissa operators; `O` and `P` are the exponent's.
-    @inline(__always)
+    /// Out of line (it is large); it takes and returns the position and the presence map by
+    /// value, so the caller's stay in registers.
+    @inline(never)
     func splitDecimalField<O: OperatorTag, P: PresenceTag>(
+        _ p: UnsafePointer<Instruction>, _ out: UnsafeMutablePointer<Slot>, _ index: Int32,
+        _: O.Type, _: P.Type, _ position: Int, _ presenceMap: PresenceMap
+    ) throws(FASTError) -> (Int, PresenceMap) {
+        var pos = position
+        var map = presenceMap
+        try splitDecimal(p, out, index, O.self, P.self, &pos, &map)
+        return (pos, map)
+    }
+
+    @inline(__always)
+    func splitDecimal<O: OperatorTag, P: PresenceTag>(
         _ p: UnsafePointer<Instruction>, _ out: UnsafeMutablePointer<Slot>, _ index: Int32,
         _: O.Type, _: P.Type, _ pos: inout Int, _ map: inout PresenceMap
     ) throws(FASTError) {

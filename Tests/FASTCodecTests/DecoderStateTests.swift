@@ -1,19 +1,7 @@
+import FIXTestSupport
 import Testing
 
 @testable import FASTCodec
-
-/// SplitMix64, so the generated streams are the same on every run.
-private struct TestRandom {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-}
 
 /// Encodes `records` as one stream with one encoder, then decodes it with one decoder and
 /// returns the decoded records (so previous values carry from message to message).
@@ -52,7 +40,7 @@ struct DecoderStateTests {
         </templates>
         """)
 
-    fileprivate static func text(_ random: inout TestRandom, _ lengths: [Int]) -> String {
+    fileprivate static func text(_ random: inout SplitMix64, _ lengths: [Int]) -> String {
         let length = lengths[random.below(lengths.count)]
         return String((0 ..< length).map { _ in Character(Unicode.Scalar(UInt8(65 + random.below(26)))) })
     }
@@ -60,7 +48,7 @@ struct DecoderStateTests {
     /// Previous values of every length from empty to 5,000 bytes, in several entries at once:
     /// each entry's region in the byte pool grows and moves, and the pool grows and packs.
     @Test func stringPreviousValuesGrowShrinkAndMove() throws {
-        var random = TestRandom(state: 7)
+        var random = SplitMix64(seed: 7)
         let lengths = [0, 1, 2, 7, 16, 17, 40, 300, 1_000, 5_000]
         var records: [FASTRecord] = []
         var previousB = "x"
@@ -103,7 +91,7 @@ struct DecoderStateTests {
     /// A decoder copied in the middle of a stream has its own dictionaries: both copies decode
     /// the rest of the stream to the same values, and neither disturbs the other.
     @Test func copiedDecoderKeepsItsOwnPreviousValues() throws {
-        var random = TestRandom(state: 11)
+        var random = SplitMix64(seed: 11)
         var encoder = FASTEncoder(templates: Self.strings)
         var stream: [UInt8] = []
         var offsets: [Int] = [0]
@@ -160,7 +148,7 @@ struct DecoderStateTests {
     /// decoded both in the middle of a long input (the unchecked fast path) and at its very end
     /// (the bounds-checked path).
     @Test func integersOfEveryLengthDecodeOnBothPaths() throws {
-        var random = TestRandom(state: 3)
+        var random = SplitMix64(seed: 3)
         var unsigned: [UInt64] = [0, 1, 63, 64, 127, 128, 16_383, 16_384, UInt64.max, UInt64.max - 1, 1 << 63]
         var signed: [Int64] = [0, 1, -1, 63, 64, -64, -65, 8_191, 8_192, -8_192, -8_193, Int64.max, Int64.min]
         for bits in 1 ... 63 {

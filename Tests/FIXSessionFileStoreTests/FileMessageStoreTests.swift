@@ -2,6 +2,7 @@ import FIXSession
 import FIXSessionFileStore
 import FIXSessionTestSupport
 import FIXTagValue
+import FIXTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -253,7 +254,7 @@ extension FileMessageStoreRecoveryTests {
     /// Store files mangled at random (bytes changed, cut, inserted, appended): every open
     /// either succeeds with readable messages or is a `FileStoreError`, never a crash.
     @Test func mangledStoreFilesNeverCrash() throws {
-        var random = Mix(seed: 7)
+        var random = SplitMix64(seed: 7)
         let folder = try TemporaryDirectory()
         let store = try openStore(folder, sync: .none)
         try fill(store, 1...20)
@@ -286,19 +287,6 @@ extension FileMessageStoreRecoveryTests {
         }
         #expect(outcomes.opened + outcomes.refused == 100)
         #expect(outcomes.opened > 0 && outcomes.refused > 0)
-    }
-}
-
-/// A small deterministic generator, so that the mangling is the same on every run.
-struct Mix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

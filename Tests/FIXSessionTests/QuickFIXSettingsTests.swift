@@ -1,5 +1,6 @@
 import FIXSession
 import FIXTagValue
+import FIXTestSupport
 import Foundation
 import Testing
 
@@ -373,7 +374,7 @@ private func parse(_ text: String) throws -> QuickFIXSettings {
 
     /// Mangled versions of a real file: every outcome is a value or a `QuickFIXSettingsError`.
     @Test func mangledFilesNeverCrash() throws {
-        var random = SplitMix(seed: 42)
+        var random = SplitMix64(seed: 42)
         let lines = acceptanceSettings.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let junk = ["=", "[", "]", "[SESSION]", "[DEFAULT]", "HeartBtInt=", "StartDay=S", "\u{0}", "é=ü",
                     "SocketConnectPort7=1", "TimeZone=/", "DefaultApplVerID=99999", "ConnectionType=initiator"]
@@ -398,18 +399,5 @@ private func parse(_ text: String) throws -> QuickFIXSettings {
         }
         #expect(outcomes.parsed + outcomes.rejected == 120)
         #expect(outcomes.rejected > 0)
-    }
-}
-
-/// A small deterministic generator, so that the mangling test is the same on every run.
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
