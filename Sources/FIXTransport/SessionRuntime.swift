@@ -247,10 +247,10 @@ public final class FIXSessionRuntime: @unchecked Sendable {
         syncStore()
     }
 
-    /// Makes the store's flushed writes durable (per its sync policy) on a thread of NIO's
-    /// blocking pool, so the event loop never waits for the disk. The bytes have left by then:
-    /// a power loss can lose the last batch, as with an fsync after the send on the loop, and
-    /// a process crash loses nothing (the store flushed before the send).
+    /// Makes the store's flushed writes durable (per its sync policy) on a `BackgroundSync`
+    /// thread, so the event loop never waits for the disk. The bytes have left by then: a power
+    /// loss can lose the last batch, as with an fsync after the send on the loop, and a process
+    /// crash loses nothing (the store flushed before the send).
     private func syncStore() {
         let start: Bool = lock.withLock {
             if syncRunning {
@@ -261,7 +261,7 @@ public final class FIXSessionRuntime: @unchecked Sendable {
             return true
         }
         guard start else { return }
-        NIOThreadPool.singleton.submit { _ in
+        BackgroundSync.submit {
             while true {
                 do {
                     try self.store.syncFlushed()
