@@ -45,6 +45,10 @@ public final class FIXSessionRuntime: @unchecked Sendable {
     private let store: MessageStore
     private var channel: Channel?
     private var timer: Scheduled<Void>?
+    /// When `timer` fires (at or before the deadline the session last asked for).
+    private var timerDeadline: FIXTimestamp?
+    /// Timers armed so far; the last one's number identifies the timer in force.
+    private var timerArmings = 0
     /// Senders waiting for the connection to take more (`send(…) async`).
     private var writableWaiters: [CheckedContinuation<Void, Never>] = []
     /// True while the application asked for no more input (`setReading(false)`).
@@ -92,6 +96,9 @@ public final class FIXSessionRuntime: @unchecked Sendable {
 
     public var isLoggedOn: Bool { lock.withLock { session.isLoggedOn } }
 
+    /// Timers armed so far (a message stream should not re-arm one per message).
+    var timerArmingCount: Int { lock.withLock { timerArmings } }
+
     /// True while a connection is bound to the session.
     public var isConnected: Bool { lock.withLock { channel != nil } }
 
@@ -124,6 +131,7 @@ public final class FIXSessionRuntime: @unchecked Sendable {
             self.channel = nil
             timer?.cancel()
             timer = nil
+            timerDeadline = nil
             return actions
         }
         if let actions { run(actions, on: channel) }
@@ -306,9 +314,13 @@ public final class FIXSessionRuntime: @unchecked Sendable {
         }
     }
 
-    private func timerFired(on channel: Channel) {
+    private func timerFired(on channel: Channel, arming: Int) {
         let actions: [SessionAction] = lock.withLock {
-            guard self.channel === channel else { return [] }
+            // A timer replaced meanwhile (from another thread, as it fired) is not the one in
+            // force: the newer one fires in its turn.
+            guard self.channel === channel, arming == timerArmings else { return [] }
+            timer = nil
+            timerDeadline = nil
             var actions: [SessionAction] = []
             session.timerFired(now: WallClock.now(), into: &actions)
             return actions
@@ -357,11 +369,21 @@ public final class FIXSessionRuntime: @unchecked Sendable {
             case .setTimer(let deadline):
                 guard let channel else { continue }
                 lock.withLock {
+                    // The session moves its heartbeat deadline later with nearly every message.
+                    // A timer already armed to fire no later than the new deadline is kept: it
+                    // fires early, the session finds nothing due and asks again, once per
+                    // heartbeat interval instead of a cancel and a new task per message.
+                    if let deadline, timer != nil, let armed = timerDeadline, armed <= deadline { return }
                     timer?.cancel()
-                    timer = deadline.map { deadline in
-                        channel.eventLoop.scheduleTask(in: WallClock.delay(until: deadline)) { [weak self] in
-                            self?.timerFired(on: channel)
-                        }
+                    timerDeadline = deadline
+                    guard let deadline else {
+                        timer = nil
+                        return
+                    }
+                    timerArmings += 1
+                    let arming = timerArmings
+                    timer = channel.eventLoop.scheduleTask(in: WallClock.delay(until: deadline)) { [weak self] in
+                        self?.timerFired(on: channel, arming: arming)
                     }
                 }
             case .disconnect(let reason):
@@ -372,6 +394,7 @@ public final class FIXSessionRuntime: @unchecked Sendable {
                         self.channel = nil
                         timer?.cancel()
                         timer = nil
+                        timerDeadline = nil
                     }
                 }
                 if let channel {
