@@ -3,6 +3,7 @@ import FIXTagValue
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// What the application sees of its sessions. Callbacks run on the session's event loop, after
 /// the session's own actions, so `session.send` inside them is allowed.
@@ -66,9 +67,13 @@ public final class FIXSessionRuntime: @unchecked Sendable {
     /// Guards the store, which the event loop and application threads both write to.
     private let storeLock = NIOLock()
     /// The background fsync: at most one runs at a time, and the batches that end while it
-    /// runs share one more right after it (group commit; guarded by `lock`).
-    private var syncRunning = false
-    private var syncRequested = false
+    /// runs share one more right after it (group commit). `syncIdle`, `syncRunning` or
+    /// `syncRunningAndRequested`; an atomic rather than `lock`, so that the low-priority sync
+    /// thread never holds a lock the event loop waits for.
+    private let syncState = Atomic<Int>(0)
+    private static let syncIdle = 0
+    private static let syncRunning = 1
+    private static let syncRunningAndRequested = 2
 
     public init(session: FIXSession, store: MessageStore, application: FIXApplication,
                 eventLog: @escaping @Sendable (String) -> Void = { _ in },
@@ -260,15 +265,21 @@ public final class FIXSessionRuntime: @unchecked Sendable {
     /// loss can lose the last batch, as with an fsync after the send on the loop, and a process
     /// crash loses nothing (the store flushed before the send).
     private func syncStore() {
-        let start: Bool = lock.withLock {
-            if syncRunning {
-                syncRequested = true
-                return false
+        // Idle: start a sync. Running: ask it to go once more when done (unless already asked).
+        var state = syncState.load(ordering: .acquiring)
+        while state != Self.syncRunningAndRequested {
+            let next = state == Self.syncIdle ? Self.syncRunning : Self.syncRunningAndRequested
+            let (exchanged, original) = syncState.compareExchange(expected: state, desired: next,
+                                                                   ordering: .acquiringAndReleasing)
+            if exchanged {
+                if state == Self.syncIdle { startSync() }
+                return
             }
-            syncRunning = true
-            return true
+            state = original
         }
-        guard start else { return }
+    }
+
+    private func startSync() {
         BackgroundSync.submit {
             while true {
                 do {
@@ -276,15 +287,12 @@ public final class FIXSessionRuntime: @unchecked Sendable {
                 } catch {
                     self.eventLog("\(self.id): store sync failed: \(error)")
                 }
-                let again: Bool = self.lock.withLock {
-                    if self.syncRequested {
-                        self.syncRequested = false
-                        return true
-                    }
-                    self.syncRunning = false
-                    return false
-                }
-                if !again { return }
+                // Asked again meanwhile: one more sync covers every batch that ended since.
+                if self.syncState.compareExchange(expected: Self.syncRunningAndRequested, desired: Self.syncRunning,
+                                                  ordering: .acquiringAndReleasing).exchanged { continue }
+                if self.syncState.compareExchange(expected: Self.syncRunning, desired: Self.syncIdle,
+                                                  ordering: .acquiringAndReleasing).exchanged { return }
+                // A request came between the two exchanges: go again.
             }
         }
     }
