@@ -48,15 +48,4 @@ enum BackgroundSync {
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, fallbackNice)
         #endif
     }
-
-    /// Whether the calling thread runs at the priority `lowerCurrentThreadPriority` sets.
-    static var currentThreadIsLowered: Bool {
-        #if os(Linux)
-        if sched_getscheduler(0) == idlePolicy { return true }
-        errno = 0
-        return getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) == fallbackNice
-        #else
-        return true
-        #endif
-    }
 }
