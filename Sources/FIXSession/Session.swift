@@ -160,7 +160,9 @@ public struct FIXSession {
         updateTimer(now: now, into: &actions)
     }
 
-    /// The timer requested by the last `.setTimer` action fired.
+    /// The timer requested by the last `.setTimer` action fired. A driver may call this before
+    /// that instant (a timer it kept from an earlier, sooner request): the session acts only on
+    /// what is due at `now` and asks for the timer again.
     public mutating func timerFired(now: FIXTimestamp, into actions: inout [SessionAction]) {
         timerDeadline = nil
         guard checkSchedule(now: now, into: &actions) else {

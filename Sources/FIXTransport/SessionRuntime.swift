@@ -3,6 +3,7 @@ import FIXTagValue
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// What the application sees of its sessions. Callbacks run on the session's event loop, after
 /// the session's own actions, so `session.send` inside them is allowed.
@@ -45,6 +46,10 @@ public final class FIXSessionRuntime: @unchecked Sendable {
     private let store: MessageStore
     private var channel: Channel?
     private var timer: Scheduled<Void>?
+    /// When `timer` fires (at or before the deadline the session last asked for).
+    private var timerDeadline: FIXTimestamp?
+    /// Timers armed so far; the last one's number identifies the timer in force.
+    private var timerArmings = 0
     /// Senders waiting for the connection to take more (`send(…) async`).
     private var writableWaiters: [CheckedContinuation<Void, Never>] = []
     /// True while the application asked for no more input (`setReading(false)`).
@@ -62,9 +67,13 @@ public final class FIXSessionRuntime: @unchecked Sendable {
     /// Guards the store, which the event loop and application threads both write to.
     private let storeLock = NIOLock()
     /// The background fsync: at most one runs at a time, and the batches that end while it
-    /// runs share one more right after it (group commit; guarded by `lock`).
-    private var syncRunning = false
-    private var syncRequested = false
+    /// runs share one more right after it (group commit). `syncIdle`, `syncRunning` or
+    /// `syncRunningAndRequested`; an atomic rather than `lock`, so that the low-priority sync
+    /// thread never holds a lock the event loop waits for.
+    private let syncState = Atomic<Int>(0)
+    private static let syncIdle = 0
+    private static let syncRunning = 1
+    private static let syncRunningAndRequested = 2
 
     public init(session: FIXSession, store: MessageStore, application: FIXApplication,
                 eventLog: @escaping @Sendable (String) -> Void = { _ in },
@@ -91,6 +100,9 @@ public final class FIXSessionRuntime: @unchecked Sendable {
     }
 
     public var isLoggedOn: Bool { lock.withLock { session.isLoggedOn } }
+
+    /// Timers armed so far (a message stream should not re-arm one per message).
+    var timerArmingCount: Int { lock.withLock { timerArmings } }
 
     /// True while a connection is bound to the session.
     public var isConnected: Bool { lock.withLock { channel != nil } }
@@ -124,6 +136,7 @@ public final class FIXSessionRuntime: @unchecked Sendable {
             self.channel = nil
             timer?.cancel()
             timer = nil
+            timerDeadline = nil
             return actions
         }
         if let actions { run(actions, on: channel) }
@@ -247,36 +260,39 @@ public final class FIXSessionRuntime: @unchecked Sendable {
         syncStore()
     }
 
-    /// Makes the store's flushed writes durable (per its sync policy) on a thread of NIO's
-    /// blocking pool, so the event loop never waits for the disk. The bytes have left by then:
-    /// a power loss can lose the last batch, as with an fsync after the send on the loop, and
-    /// a process crash loses nothing (the store flushed before the send).
+    /// Makes the store's flushed writes durable (per its sync policy) on a `BackgroundSync`
+    /// thread, so the event loop never waits for the disk. The bytes have left by then: a power
+    /// loss can lose the last batch, as with an fsync after the send on the loop, and a process
+    /// crash loses nothing (the store flushed before the send).
     private func syncStore() {
-        let start: Bool = lock.withLock {
-            if syncRunning {
-                syncRequested = true
-                return false
+        // Idle: start a sync. Running: ask it to go once more when done (unless already asked).
+        var state = syncState.load(ordering: .acquiring)
+        while state != Self.syncRunningAndRequested {
+            let next = state == Self.syncIdle ? Self.syncRunning : Self.syncRunningAndRequested
+            let (exchanged, original) = syncState.compareExchange(expected: state, desired: next,
+                                                                   ordering: .acquiringAndReleasing)
+            if exchanged {
+                if state == Self.syncIdle { startSync() }
+                return
             }
-            syncRunning = true
-            return true
+            state = original
         }
-        guard start else { return }
-        NIOThreadPool.singleton.submit { _ in
+    }
+
+    private func startSync() {
+        BackgroundSync.submit {
             while true {
                 do {
                     try self.store.syncFlushed()
                 } catch {
                     self.eventLog("\(self.id): store sync failed: \(error)")
                 }
-                let again: Bool = self.lock.withLock {
-                    if self.syncRequested {
-                        self.syncRequested = false
-                        return true
-                    }
-                    self.syncRunning = false
-                    return false
-                }
-                if !again { return }
+                // Asked again meanwhile: one more sync covers every batch that ended since.
+                if self.syncState.compareExchange(expected: Self.syncRunningAndRequested, desired: Self.syncRunning,
+                                                  ordering: .acquiringAndReleasing).exchanged { continue }
+                if self.syncState.compareExchange(expected: Self.syncRunning, desired: Self.syncIdle,
+                                                  ordering: .acquiringAndReleasing).exchanged { return }
+                // A request came between the two exchanges: go again.
             }
         }
     }
@@ -306,9 +322,13 @@ public final class FIXSessionRuntime: @unchecked Sendable {
         }
     }
 
-    private func timerFired(on channel: Channel) {
+    private func timerFired(on channel: Channel, arming: Int) {
         let actions: [SessionAction] = lock.withLock {
-            guard self.channel === channel else { return [] }
+            // A timer replaced meanwhile (from another thread, as it fired) is not the one in
+            // force: the newer one fires in its turn.
+            guard self.channel === channel, arming == timerArmings else { return [] }
+            timer = nil
+            timerDeadline = nil
             var actions: [SessionAction] = []
             session.timerFired(now: WallClock.now(), into: &actions)
             return actions
@@ -357,11 +377,21 @@ public final class FIXSessionRuntime: @unchecked Sendable {
             case .setTimer(let deadline):
                 guard let channel else { continue }
                 lock.withLock {
+                    // The session moves its heartbeat deadline later with nearly every message.
+                    // A timer already armed to fire no later than the new deadline is kept: it
+                    // fires early, the session finds nothing due and asks again, once per
+                    // heartbeat interval instead of a cancel and a new task per message.
+                    if let deadline, timer != nil, let armed = timerDeadline, armed <= deadline { return }
                     timer?.cancel()
-                    timer = deadline.map { deadline in
-                        channel.eventLoop.scheduleTask(in: WallClock.delay(until: deadline)) { [weak self] in
-                            self?.timerFired(on: channel)
-                        }
+                    timerDeadline = deadline
+                    guard let deadline else {
+                        timer = nil
+                        return
+                    }
+                    timerArmings += 1
+                    let arming = timerArmings
+                    timer = channel.eventLoop.scheduleTask(in: WallClock.delay(until: deadline)) { [weak self] in
+                        self?.timerFired(on: channel, arming: arming)
                     }
                 }
             case .disconnect(let reason):
@@ -372,6 +402,7 @@ public final class FIXSessionRuntime: @unchecked Sendable {
                         self.channel = nil
                         timer?.cancel()
                         timer = nil
+                        timerDeadline = nil
                     }
                 }
                 if let channel {

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import FIXSession
 import FIXTagValue
 import FIXTransport
@@ -150,12 +153,15 @@ final class BufferingProbeStore: MessageStore, @unchecked Sendable {
     private var flushedMessages: [Int: [UInt8]] = [:]
     private var flushedSequences = (1, 1)
     private var syncs = 0
+    private var syncsAtNormalPriority = 0
     private(set) var nextSenderSequence = 1
     private(set) var nextTargetSequence = 1
     let creationTime = FIXTimestamp(nanosecondsSinceEpoch: 0)
 
     var flushedTarget: Int { lock.withLock { flushedSequences.1 } }
     var syncCount: Int { lock.withLock { syncs } }
+    /// Syncs that ran on a thread above the lowest CPU priority.
+    var syncCountAtNormalPriority: Int { lock.withLock { syncsAtNormalPriority } }
     func isFlushed(_ sequence: Int) -> Bool { lock.withLock { flushedMessages[sequence] != nil } }
 
     func setSequences(nextSender: Int, nextTarget: Int) throws {
@@ -187,7 +193,23 @@ final class BufferingProbeStore: MessageStore, @unchecked Sendable {
         }
     }
     func sync() throws { try flush() }
-    func syncFlushed() throws { lock.withLock { syncs += 1 } }
+    func syncFlushed() throws {
+        let lowest = Self.currentThreadHasLowestPriority()
+        lock.withLock {
+            syncs += 1
+            if !lowest { syncsAtNormalPriority += 1 }
+        }
+    }
+
+    /// SCHED_IDLE (5), or nice 19 where that policy is refused.
+    static func currentThreadHasLowestPriority() -> Bool {
+        #if os(Linux)
+        if sched_getscheduler(0) == 5 { return true }
+        return getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) == 19
+        #else
+        return true
+        #endif
+    }
 }
 
 /// Checks, when each message arrives, that the sender's store held it before it left.
@@ -209,6 +231,38 @@ final class FlushCheckingApplication: FIXApplication, @unchecked Sendable {
 }
 
 @Suite(.serialized) struct RuntimeBatchingTests {
+    /// The background fsync runs at the lowest CPU priority, so an event loop woken by a
+    /// message never waits behind it; each batch is still synced.
+    @Test func storeSyncsRunAtTheLowestPriority() async throws {
+        let venueStore = BufferingProbeStore()
+        let brokerStore = BufferingProbeStore()
+        func runtime(_ type: FIXConnectionType, _ sender: String, _ target: String, _ store: MessageStore) -> FIXSessionRuntime {
+            var config = FIXSessionConfiguration(id: FIXSessionID(beginString: "FIX.4.4", senderCompID: sender, targetCompID: target),
+                                                 connectionType: type)
+            config.heartBtIntSeconds = 30
+            return FIXSessionRuntime(session: FIXSession(configuration: config), store: store, application: RecordingApplication())
+        }
+        let venue = runtime(.acceptor, "VENUE", "BRKR", venueStore)
+        let broker = runtime(.initiator, "BRKR", "VENUE", brokerStore)
+        let group = MultiThreadedEventLoopGroup.singleton
+        let server = try await FIXAcceptor(sessions: [venue]).bind(host: "127.0.0.1", port: 0, group: group)
+        let initiator = FIXInitiator(runtime: broker, endpoints: [("127.0.0.1", server.localAddress!.port!)])
+        initiator.start(group: group)
+        #expect(await eventually { broker.isLoggedOn && venue.isLoggedOn })
+        for i in 1...20 {
+            broker.send(msgType: "D") { $0.append(11, "ORD-\(i)"); $0.append(55, "MSFT") }
+        }
+        #expect(await eventually { venueStore.syncCount > 0 && brokerStore.syncCount > 0 })
+        #expect(venueStore.syncCountAtNormalPriority == 0)
+        #expect(brokerStore.syncCountAtNormalPriority == 0)
+        // The event loops keep their normal priority.
+        let loopPriority = try await group.next().submit { BufferingProbeStore.currentThreadHasLowestPriority() }.get()
+        #expect(!loopPriority)
+        initiator.stop()
+        #expect(await eventually { !venue.isLoggedOn })
+        try await server.close()
+    }
+
     /// Sends leave only once the store holds them; a read batch that sends nothing still hands
     /// its sequence numbers to the store at its end, and the store is synced off the loop.
     @Test func storeIsFlushedBeforeSendingAndAtTheEndOfEveryReadBatch() async throws {

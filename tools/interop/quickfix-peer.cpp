@@ -324,8 +324,9 @@ std::unique_ptr<FIX::LogFactory> makeLogFactory(const FIX::SessionSettings& sett
   return nullptr;
 }
 
-// poll(timeout) waits in the engine's socket monitor until something happens or the timeout
-// passes, so the loop reacts at once and does not spin.
+// QuickFIX 1.15's SocketInitiator/SocketAcceptor poll(timeout) selects with a zero timeout
+// whatever timeout is passed, so these loops busy-poll: the peer reacts at once but keeps a
+// core busy, and on a host with other work it is time-sliced like any spinning process.
 const double kPollTimeoutSeconds = 0.01;
 
 // Log out every logged-on session and keep polling until they are off (bounded), then stop.
