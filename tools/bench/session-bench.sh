@@ -13,6 +13,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 fixbridge=${1:?usage: session-bench.sh FIXBRIDGE_BINARY [ORDERS]}
 orders=${2:-20000}
+# QUICKFIX_MODE=threaded (the default) runs QuickFIX as its applications usually do: start(),
+# its own thread blocking in select(), the initiator sending from its callbacks, as FIXBridge's
+# `session --orders` sends from its callbacks on the event loop. QUICKFIX_MODE=poll drives it
+# with poll() from the main thread instead, which in QuickFIX 1.15 never waits: it spins on a
+# core (fastest on an idle host, starved on a busy one).
+case "${QUICKFIX_MODE:-threaded}" in
+  threaded) qf_mode=--threaded ;;
+  poll) qf_mode= ;;
+  *) echo "QUICKFIX_MODE must be threaded or poll" >&2; exit 2 ;;
+esac
 bash "$root/tools/interop/build.sh" >/dev/null
 peer="$root/tools/interop/out/quickfix-peer"
 dict="$root/../shared/specs/quickfix/FIX44.xml"
@@ -66,10 +76,10 @@ kill "${pids[-1]}" 2>/dev/null || true
 port=$(free_port); mkdir -p "$work/qa" "$work/qi"
 settings acceptor QFV QFI "$port" "$work/qa" > "$work/qa.cfg"
 settings initiator QFI QFV "$port" "$work/qi" > "$work/qi.cfg"
-"$peer" acceptor "$work/qa.cfg" --quiet > "$work/qa.out" 2>&1 & pids+=($!)
+"$peer" acceptor "$work/qa.cfg" $qf_mode --quiet > "$work/qa.out" 2>&1 & pids+=($!)
 wait_port "$port"
 start=$(now_ns)
-"$peer" initiator "$work/qi.cfg" --orders "$orders" --timeout 300 --quiet > "$work/qi.out" 2>&1
+"$peer" initiator "$work/qi.cfg" --orders "$orders" --timeout 300 $qf_mode --quiet > "$work/qi.out" 2>&1
 qf_ns=$(( $(now_ns) - start ))
 grep -q "DONE orders=$orders" "$work/qi.out" || { tail -5 "$work/qi.out"; echo "QuickFIX run failed" >&2; exit 1; }
 kill "${pids[-1]}" 2>/dev/null || true
@@ -79,9 +89,9 @@ kill "${pids[-1]}" 2>/dev/null || true
 port=$(free_port); mkdir -p "$work/qla" "$work/qli"
 settings acceptor QLV QLI "$port" "$work/qla" | sed 's/^\[SESSION\]/SocketNodelay=Y\n[SESSION]/' > "$work/qla.cfg"
 settings initiator QLI QLV "$port" "$work/qli" | sed 's/^\[SESSION\]/SocketNodelay=Y\n[SESSION]/' > "$work/qli.cfg"
-"$peer" acceptor "$work/qla.cfg" --quiet > "$work/qla.out" 2>&1 & pids+=($!)
+"$peer" acceptor "$work/qla.cfg" $qf_mode --quiet > "$work/qla.out" 2>&1 & pids+=($!)
 wait_port "$port"
-"$peer" initiator "$work/qli.cfg" --orders 2000 --window 1 --timeout 300 --quiet > "$work/ql.out" 2>&1 || true
+"$peer" initiator "$work/qli.cfg" --orders 2000 --window 1 --timeout 300 $qf_mode --quiet > "$work/ql.out" 2>&1 || true
 qf_latency=$(grep "round trip" "$work/ql.out" | tail -1 || true)
 
 python3 - "$orders" "$fb_ns" "$qf_ns" "$latency" "$qf_latency" <<'PY'

@@ -1,13 +1,13 @@
 // quickfix-peer: a small FIX 4.4 counterparty built on QuickFIX C++ (1.15), used to check
 // FIXBridge against an independent engine.
 //
-//   quickfix-peer acceptor SETTINGS [--gap-after N] [--drop-after N] [--quiet] [--verbose]
+//   quickfix-peer acceptor SETTINGS [--gap-after N] [--drop-after N] [--threaded] [--quiet] [--verbose]
 //     Answers every NewOrderSingle with an ExecutionReport New and then a Fill.
 //     --gap-after N   after answering N orders, skip 5 outgoing MsgSeqNums once
 //     --drop-after N  after answering N orders, drop the connection once
 //     Runs until SIGINT/SIGTERM.
 //
-//   quickfix-peer initiator SETTINGS --orders N [--window W] [--gap-after K] [--timeout S] [--quiet] [--verbose]
+//   quickfix-peer initiator SETTINGS --orders N [--window W] [--gap-after K] [--timeout S] [--threaded] [--quiet] [--verbose]
 //     Logs on, sends N NewOrderSingles (ClOrdID QF-1..QF-N), at most W unfilled at a time
 //     (default: all at once), waits until each is filled, prints "DONE orders=N fills=N" and
 //     the order->fill round trip percentiles, logs out and exits 0 (1 on timeout, 2 on bad
@@ -22,8 +22,12 @@
 // --verbose, and nowhere otherwise. The message store is a FileStore (FileStorePath), so
 // sequence numbers survive reconnects.
 //
-// The engine is driven with poll() from the main thread only, so every callback runs on that
-// thread and nothing here needs locking.
+// By default the engine is driven with poll() from the main thread only, so every callback runs
+// on that thread and nothing here needs locking. QuickFIX 1.15's poll() does not wait (see
+// kPollTimeoutSeconds), so that loop spins on a core. --threaded runs the engine the way its
+// applications usually do: start() runs it on QuickFIX's own thread, which blocks in select()
+// until there is input; the initiator then sends its orders from the callbacks (on logon, and
+// on each fill), and the main thread only waits for the end.
 
 #include <quickfix/Application.h>
 #include <quickfix/FileLog.h>
@@ -36,6 +40,9 @@
 #include <quickfix/Values.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -44,6 +51,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -72,8 +80,9 @@ std::int64_t nowMicros() {
 }
 
 void usage() {
-  std::cerr << "usage: quickfix-peer acceptor SETTINGS [--gap-after N] [--drop-after N] [--verbose]\n"
-               "       quickfix-peer initiator SETTINGS --orders N [--window W] [--gap-after K] [--timeout S] [--quiet] [--verbose]\n";
+  std::cerr << "usage: quickfix-peer acceptor SETTINGS [--gap-after N] [--drop-after N] [--quiet] [--verbose]\n"
+               "       quickfix-peer initiator SETTINGS --orders N [--window W] [--gap-after K] [--timeout S] [--quiet] [--verbose]\n"
+               "       (either mode: --threaded runs QuickFIX on its own blocking thread instead of polling)\n";
 }
 
 struct Options {
@@ -85,6 +94,7 @@ struct Options {
   int timeoutSeconds = 30;
   int window = 0;
   bool verbose = false;
+  bool threaded = false;
 };
 
 bool parseInt(const char* text, int& out) {
@@ -105,6 +115,7 @@ bool parseOptions(int argc, char** argv, Options& opt) {
     int* target = nullptr;
     if (arg == "--verbose") { opt.verbose = true; continue; }
     if (arg == "--quiet") { g_quiet = true; continue; }
+    if (arg == "--threaded") { opt.threaded = true; continue; }
     if (arg == "--gap-after") target = &opt.gapAfter;
     else if (arg == "--drop-after" && opt.mode == "acceptor") target = &opt.dropAfter;
     else if (arg == "--orders" && opt.mode == "initiator") target = &opt.orders;
@@ -269,12 +280,44 @@ private:
   bool dropped_ = false;
 };
 
-// Initiator side: counts fills of the orders it sent and times each order's round trip.
+FIX::Message newOrder(int index);
+
+// Initiator side: sends the orders, counts fills of the orders it sent and times each order's
+// round trip. Polled, the main thread calls sendMore() between polls; with --threaded the
+// callbacks call it (on logon and on each fill) on QuickFIX's thread, and the main thread only
+// reads the atomic fill count and, once every order is filled, the round trips.
 class TraderApplication : public PeerApplication {
 public:
   std::set<std::string> filled;
   std::map<std::string, std::int64_t> sentAt;  // ClOrdID -> send time (us)
   std::vector<std::int64_t> roundTrips;        // us
+  FIX::SessionID sessionID;
+  int orders = 0;
+  int window = 0;      // most unfilled orders at a time; 0: all at once
+  int gapAfter = 0;
+  bool sendsFromCallbacks = false;
+  std::atomic<int> sent{0};
+  std::atomic<int> filledCount{0};
+  std::mutex doneMutex;
+  std::condition_variable done;
+
+  void onLogon(const FIX::SessionID& id) override {
+    PeerApplication::onLogon(id);
+    if (sendsFromCallbacks) sendMore();
+  }
+
+  // Sends orders while fewer than `window` are unfilled. Orders are sent once; after a
+  // reconnect QuickFIX resends what the other side missed.
+  void sendMore() {
+    int n = sent.load();
+    while (n < orders && (window == 0 || n - static_cast<int>(filled.size()) < window)) {
+      FIX::Message order = newOrder(n + 1);
+      sentAt["QF-" + std::to_string(n + 1)] = nowMicros();
+      if (!FIX::Session::sendToTarget(order, sessionID)) break;
+      sent.store(++n);
+      if (gapAfter > 0 && n == gapAfter) skipSequenceNumbers(sessionID, 5);
+    }
+  }
 
   void fromApp(const FIX::Message& message, const FIX::SessionID&)
       throw(FIX::FieldNotFound, FIX::IncorrectDataFormat, FIX::IncorrectTagValue,
@@ -295,8 +338,16 @@ public:
       const std::string leaves = fieldOr(message, FIX::FIELD::LeavesQty, "");
       if (status == std::string(1, FIX::OrdStatus_FILLED) || (!leaves.empty() && std::atof(leaves.c_str()) == 0.0)) {
         if (filled.insert(clOrdID).second) {
-          auto sent = sentAt.find(clOrdID);
-          if (sent != sentAt.end()) roundTrips.push_back(nowMicros() - sent->second);
+          auto sentTime = sentAt.find(clOrdID);
+          if (sentTime != sentAt.end()) roundTrips.push_back(nowMicros() - sentTime->second);
+          filledCount.store(static_cast<int>(filled.size()));
+          if (sendsFromCallbacks) {
+            sendMore();
+            if (static_cast<int>(filled.size()) >= orders) {
+              std::lock_guard<std::mutex> guard(doneMutex);
+              done.notify_all();
+            }
+          }
         }
       }
     }
@@ -329,16 +380,21 @@ std::unique_ptr<FIX::LogFactory> makeLogFactory(const FIX::SessionSettings& sett
 // core busy, and on a host with other work it is time-sliced like any spinning process.
 const double kPollTimeoutSeconds = 0.01;
 
-// Log out every logged-on session and keep polling until they are off (bounded), then stop.
+// Log out every logged-on session and wait until they are off (bounded), then stop. Polled, the
+// wait polls the engine; threaded, the engine's thread does the work and this one sleeps.
 template <typename Engine>
-void logoutAndStop(Engine& engine, int seconds) {
+void logoutAndStop(Engine& engine, int seconds, bool threaded) {
   for (const FIX::SessionID& id : engine.getSessions()) {
     FIX::Session* session = FIX::Session::lookupSession(id);
     if (session && session->isLoggedOn()) session->logout("done");
   }
   std::time_t deadline = std::time(nullptr) + seconds;
   while (engine.isLoggedOn() && std::time(nullptr) < deadline) {
-    engine.poll(kPollTimeoutSeconds);
+    if (threaded) {
+      usleep(10000);
+    } else {
+      engine.poll(kPollTimeoutSeconds);
+    }
   }
   engine.stop(true);
 }
@@ -349,12 +405,18 @@ int runAcceptor(const Options& opt, const FIX::SessionSettings& settings) {
   std::unique_ptr<FIX::LogFactory> logs = makeLogFactory(settings, opt.verbose);
   std::unique_ptr<FIX::SocketAcceptor> acceptor(
       logs ? new FIX::SocketAcceptor(app, store, settings, *logs) : new FIX::SocketAcceptor(app, store, settings));
-  acceptor->poll();  // the first poll opens the listening sockets (throws if it cannot)
-  event("LISTENING");
-  while (!g_stop) {
-    acceptor->poll(kPollTimeoutSeconds);
+  if (opt.threaded) {
+    acceptor->start();  // opens the listening sockets (throws if it cannot), then runs on its thread
+    event("LISTENING");
+    while (!g_stop) usleep(50000);
+  } else {
+    acceptor->poll();  // the first poll opens the listening sockets (throws if it cannot)
+    event("LISTENING");
+    while (!g_stop) {
+      acceptor->poll(kPollTimeoutSeconds);
+    }
   }
-  logoutAndStop(*acceptor, 3);
+  logoutAndStop(*acceptor, 3, opt.threaded);
   return 0;
 }
 
@@ -368,42 +430,50 @@ int runInitiator(const Options& opt, const FIX::SessionSettings& settings) {
     std::cerr << "quickfix-peer: initiator settings must hold exactly one session\n";
     return 2;
   }
-  const FIX::SessionID id = *initiator->getSessions().begin();
+  app.sessionID = *initiator->getSessions().begin();
+  app.orders = opt.orders;
+  app.window = opt.window;
+  app.gapAfter = opt.gapAfter;
+  app.sendsFromCallbacks = opt.threaded;
   const std::time_t deadline = std::time(nullptr) + opt.timeoutSeconds;
-  int sent = 0;
-  while (!g_stop) {
-    initiator->poll(kPollTimeoutSeconds);
-    if (app.loggedOn) {
-      // Orders are sent once; after a reconnect QuickFIX resends what the other side missed.
-      while (sent < opt.orders && (opt.window == 0 || sent - static_cast<int>(app.filled.size()) < opt.window)) {
-        FIX::Message order = newOrder(sent + 1);
-        app.sentAt["QF-" + std::to_string(sent + 1)] = nowMicros();
-        if (!FIX::Session::sendToTarget(order, id)) break;
-        ++sent;
-        if (opt.gapAfter > 0 && sent == opt.gapAfter) skipSequenceNumbers(id, 5);
+  bool finished = false;
+  if (opt.threaded) {
+    initiator->start();
+    std::unique_lock<std::mutex> lock(app.doneMutex);
+    while (!g_stop && app.filledCount.load() < opt.orders && std::time(nullptr) < deadline) {
+      app.done.wait_for(lock, std::chrono::milliseconds(100));
+    }
+    finished = app.filledCount.load() >= opt.orders;
+  } else {
+    while (!g_stop) {
+      initiator->poll(kPollTimeoutSeconds);
+      if (app.loggedOn) app.sendMore();
+      if (app.filledCount.load() >= opt.orders) {
+        finished = true;
+        break;
       }
+      if (std::time(nullptr) >= deadline) break;
     }
-    if (static_cast<int>(app.filled.size()) >= opt.orders) {
-      event("DONE orders=" + std::to_string(opt.orders) + " fills=" + std::to_string(app.filled.size()));
-      std::vector<std::int64_t> sorted = app.roundTrips;
-      std::sort(sorted.begin(), sorted.end());
-      auto percentile = [&](double p) -> std::int64_t {
-        if (sorted.empty()) return 0;
-        size_t i = std::min(sorted.size() - 1, static_cast<size_t>(static_cast<double>(sorted.size()) * p));
-        return sorted[i];
-      };
-      event("round trip order->fill: p50 " + std::to_string(percentile(0.5)) + " us, p99 " +
-            std::to_string(percentile(0.99)) + " us");
-      logoutAndStop(*initiator, 5);
-      return 0;
-    }
-    if (std::time(nullptr) >= deadline) break;
+  }
+  if (finished) {
+    event("DONE orders=" + std::to_string(opt.orders) + " fills=" + std::to_string(app.filledCount.load()));
+    std::vector<std::int64_t> sorted = app.roundTrips;
+    std::sort(sorted.begin(), sorted.end());
+    auto percentile = [&](double p) -> std::int64_t {
+      if (sorted.empty()) return 0;
+      size_t i = std::min(sorted.size() - 1, static_cast<size_t>(static_cast<double>(sorted.size()) * p));
+      return sorted[i];
+    };
+    event("round trip order->fill: p50 " + std::to_string(percentile(0.5)) + " us, p99 " +
+          std::to_string(percentile(0.99)) + " us");
+    logoutAndStop(*initiator, 5, opt.threaded);
+    return 0;
   }
   const char* reason = g_stop ? "INTERRUPTED" : "TIMEOUT";
-  event(std::string(reason) + " orders=" + std::to_string(opt.orders) + " sent=" + std::to_string(sent) +
-        " fills=" + std::to_string(app.filled.size()));
-  std::cerr << "quickfix-peer: " << (g_stop ? "interrupted" : "timed out") << " after sending " << sent
-            << " orders with " << app.filled.size() << " filled\n";
+  event(std::string(reason) + " orders=" + std::to_string(opt.orders) + " sent=" + std::to_string(app.sent.load()) +
+        " fills=" + std::to_string(app.filledCount.load()));
+  std::cerr << "quickfix-peer: " << (g_stop ? "interrupted" : "timed out") << " after sending " << app.sent.load()
+            << " orders with " << app.filledCount.load() << " filled\n";
   initiator->stop(true);
   return 1;
 }
