@@ -1020,15 +1020,24 @@ struct Wire {
                                 count: 0))
     }
 
-    /// The integer operators of section 6.3, specialised per opcode: the same rules as the dynamic
-    /// form below, with operator, type and presence as constants of the tag types.
+    /// The integer operators of section 6.3, specialised per opcode: operator, type and presence
+    /// are constants of the tag types.
     @inline(__always)
     func integerValue<O: OperatorTag, T: TypeTag, P: PresenceTag>(
         _: O.Type, _: T.Type, _: P.Type, slot: Int32, hasInitial: Bool, initial: UInt64,
         _ pos: inout Int, _ map: inout PresenceMap
     ) throws(FASTError) -> UInt64? {
+        try integerValue(O.self, type: T.type, P.self, slot: slot, hasInitial: hasInitial, initial: initial, &pos, &map)
+    }
+
+    /// The integer operators with the operator and presence as tag types and the type as a value
+    /// (a constant where the caller is specialised; its range checks are all that depend on it).
+    @inline(__always)
+    func integerValue<O: OperatorTag, P: PresenceTag>(
+        _: O.Type, type: FieldType, _: P.Type, slot: Int32, hasInitial: Bool, initial: UInt64,
+        _ pos: inout Int, _ map: inout PresenceMap
+    ) throws(FASTError) -> UInt64? {
         let op = O.op
-        let type = T.type
         let optional = P.optional
         switch op {
         case .none:
@@ -1105,63 +1114,24 @@ struct Wire {
 
     func integerValue(op: Operator, type: FieldType, optional: Bool, slot: Int32, hasInitial: Bool, initial: UInt64,
                       _ pos: inout Int, _ map: inout PresenceMap) throws(FASTError) -> UInt64? {
-        switch op {
-        case .none:
-            return try readInteger(type, &pos, nullable: optional)
-        case .constant:
-            if optional && !Wire.nextBit(input, &map) { return nil }
-            return initial
-        case .default:
-            if Wire.nextBit(input, &map) { return try readInteger(type, &pos, nullable: optional) }
-            return hasInitial ? initial : nil
-        case .copy, .increment:
-            let s = Int(slot)
-            if Wire.nextBit(input, &map) {
-                guard let value = try readInteger(type, &pos, nullable: optional) else {
-                    entries[s].state = DictionaryState.empty
-                    return nil
-                }
-                entries[s].state = DictionaryState.assigned
-                entries[s].value = value
-                return value
-            }
-            switch entries[s].state {
-            case DictionaryState.assigned:
-                if op == .copy { return entries[s].value }
-                let value = Wire.increment(entries[s].value, type)
-                entries[s].value = value
-                return value
-            case DictionaryState.undefined:
-                if hasInitial {
-                    entries[s].state = DictionaryState.assigned
-                    entries[s].value = initial
-                    return initial
-                }
-                if optional {
-                    entries[s].state = DictionaryState.empty
-                    return nil
-                }
-                throw Wire.absentMandatory(empty: false, at: pos)
-            default:
-                if optional { return nil }
-                throw Wire.absentMandatory(empty: true, at: pos)
-            }
-        case .delta:
-            let start = pos
-            guard let delta = try readSigned(&pos, nullable: optional) else { return nil }
-            let s = Int(slot)
-            let base: UInt64
-            switch entries[s].state {
-            case DictionaryState.assigned: base = entries[s].value
-            case DictionaryState.undefined: base = hasInitial ? initial : 0
-            default: throw FASTError(.d6, "delta on an empty previous value", offset: start)
-            }
-            guard let value = Wire.add(base, delta, type) else { throw Wire.deltaOverflow(type, at: start) }
-            entries[s].state = DictionaryState.assigned
-            entries[s].value = value
-            return value
-        case .tail:
-            preconditionFailure("the template compiler rejects tail on integers")
+        func value<O: OperatorTag, P: PresenceTag>(_: O.Type, _: P.Type, _ pos: inout Int, _ map: inout PresenceMap)
+            throws(FASTError) -> UInt64? {
+            try integerValue(O.self, type: type, P.self, slot: slot, hasInitial: hasInitial, initial: initial, &pos, &map)
+        }
+        switch (op, optional) {
+        case (.none, false): return try value(NoOperator.self, MandatoryField.self, &pos, &map)
+        case (.none, true): return try value(NoOperator.self, OptionalField.self, &pos, &map)
+        case (.constant, false): return try value(ConstantOperator.self, MandatoryField.self, &pos, &map)
+        case (.constant, true): return try value(ConstantOperator.self, OptionalField.self, &pos, &map)
+        case (.default, false): return try value(DefaultOperator.self, MandatoryField.self, &pos, &map)
+        case (.default, true): return try value(DefaultOperator.self, OptionalField.self, &pos, &map)
+        case (.copy, false): return try value(CopyOperator.self, MandatoryField.self, &pos, &map)
+        case (.copy, true): return try value(CopyOperator.self, OptionalField.self, &pos, &map)
+        case (.increment, false): return try value(IncrementOperator.self, MandatoryField.self, &pos, &map)
+        case (.increment, true): return try value(IncrementOperator.self, OptionalField.self, &pos, &map)
+        case (.delta, false): return try value(DeltaOperator.self, MandatoryField.self, &pos, &map)
+        case (.delta, true): return try value(DeltaOperator.self, OptionalField.self, &pos, &map)
+        case (.tail, _): preconditionFailure("the template compiler rejects tail on integers")
         }
     }
 

@@ -11,11 +11,7 @@ import Testing
         let venueApp = RecordingApplication()
         let venue = makeRuntime(.acceptor, sender: "VENUE", target: "BRKR", app: venueApp)
         let broker = makeRuntime(.initiator, sender: "BRKR", target: "VENUE", app: RecordingApplication())
-        let group = MultiThreadedEventLoopGroup.singleton
-        let server = try await FIXAcceptor(sessions: [venue]).bind(host: "127.0.0.1", port: 0, group: group)
-        let initiator = FIXInitiator(runtime: broker, endpoints: [("127.0.0.1", server.localAddress!.port!)])
-        initiator.start(group: group)
-        #expect(await eventually { broker.isLoggedOn && venue.isLoggedOn })
+        let pair = try await LoopbackPair.start(venue: venue, broker: broker)
         let venueBefore = venue.timerArmingCount
         let brokerBefore = broker.timerArmingCount
         for i in 1...200 {
@@ -26,8 +22,6 @@ import Testing
         #expect(venue.timerArmingCount - venueBefore <= 1)
         #expect(broker.timerArmingCount - brokerBefore <= 1)
         #expect(venue.timerArmingCount >= 1 && broker.timerArmingCount >= 1)
-        initiator.stop()
-        #expect(await eventually { !venue.isLoggedOn })
-        try await server.close()
+        try await pair.stop()
     }
 }

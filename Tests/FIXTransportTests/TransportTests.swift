@@ -40,6 +40,30 @@ func makeRuntime(_ type: FIXConnectionType, sender: String, target: String, app:
     return FIXSessionRuntime(session: FIXSession(configuration: config), store: InMemoryMessageStore(), application: app)
 }
 
+/// `venue` served by an acceptor on a loopback port and `broker` connected to it as initiator,
+/// both logged on.
+struct LoopbackPair {
+    let server: Channel
+    let initiator: FIXInitiator
+    let venue: FIXSessionRuntime
+
+    static func start(venue: FIXSessionRuntime, broker: FIXSessionRuntime) async throws -> LoopbackPair {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let server = try await FIXAcceptor(sessions: [venue]).bind(host: "127.0.0.1", port: 0, group: group)
+        let initiator = FIXInitiator(runtime: broker, endpoints: [("127.0.0.1", server.localAddress!.port!)])
+        initiator.start(group: group)
+        #expect(await eventually { broker.isLoggedOn && venue.isLoggedOn })
+        return LoopbackPair(server: server, initiator: initiator, venue: venue)
+    }
+
+    /// Disconnects the initiator, waits for the venue to see it, and closes the acceptor.
+    func stop() async throws {
+        initiator.stop()
+        #expect(await eventually { !venue.isLoggedOn })
+        try await server.close()
+    }
+}
+
 @Suite(.serialized) struct TransportTests {
     @Test func initiatorAndAcceptorLogOnAndExchangeMessagesOverLoopback() async throws {
         let venueApp = RecordingApplication()
@@ -244,11 +268,8 @@ final class FlushCheckingApplication: FIXApplication, @unchecked Sendable {
         }
         let venue = runtime(.acceptor, "VENUE", "BRKR", venueStore)
         let broker = runtime(.initiator, "BRKR", "VENUE", brokerStore)
+        let pair = try await LoopbackPair.start(venue: venue, broker: broker)
         let group = MultiThreadedEventLoopGroup.singleton
-        let server = try await FIXAcceptor(sessions: [venue]).bind(host: "127.0.0.1", port: 0, group: group)
-        let initiator = FIXInitiator(runtime: broker, endpoints: [("127.0.0.1", server.localAddress!.port!)])
-        initiator.start(group: group)
-        #expect(await eventually { broker.isLoggedOn && venue.isLoggedOn })
         for i in 1...20 {
             broker.send(msgType: "D") { $0.append(11, "ORD-\(i)"); $0.append(55, "MSFT") }
         }
@@ -258,9 +279,7 @@ final class FlushCheckingApplication: FIXApplication, @unchecked Sendable {
         // The event loops keep their normal priority.
         let loopPriority = try await group.next().submit { BufferingProbeStore.currentThreadHasLowestPriority() }.get()
         #expect(!loopPriority)
-        initiator.stop()
-        #expect(await eventually { !venue.isLoggedOn })
-        try await server.close()
+        try await pair.stop()
     }
 
     /// Sends leave only once the store holds them; a read batch that sends nothing still hands
@@ -279,11 +298,7 @@ final class FlushCheckingApplication: FIXApplication, @unchecked Sendable {
         }
         let venue = runtime(.acceptor, "VENUE", "BRKR", venueStore, venueApp)
         let broker = runtime(.initiator, "BRKR", "VENUE", brokerStore, RecordingApplication())
-        let group = MultiThreadedEventLoopGroup.singleton
-        let server = try await FIXAcceptor(sessions: [venue]).bind(host: "127.0.0.1", port: 0, group: group)
-        let initiator = FIXInitiator(runtime: broker, endpoints: [("127.0.0.1", server.localAddress!.port!)])
-        initiator.start(group: group)
-        #expect(await eventually { broker.isLoggedOn && venue.isLoggedOn })
+        let pair = try await LoopbackPair.start(venue: venue, broker: broker)
         for i in 1...200 {
             broker.send(msgType: "D") { $0.append(11, "ORD-\(i)"); $0.append(55, "MSFT") }
         }
@@ -293,8 +308,6 @@ final class FlushCheckingApplication: FIXApplication, @unchecked Sendable {
         // although the venue answered nothing.
         #expect(await eventually { venueStore.flushedTarget == 202 })
         #expect(await eventually { venueStore.syncCount > 0 && brokerStore.syncCount > 0 })
-        initiator.stop()
-        #expect(await eventually { !venue.isLoggedOn })
-        try await server.close()
+        try await pair.stop()
     }
 }
