@@ -84,9 +84,9 @@ public struct FASTDecoder: Sendable {
         }
         dictionary.makeUnique()
         // The run holds raw pointers to the dictionaries, the instructions and the message's
-        // buffers for the whole message: no uniqueness or bounds check per field.
-        // The decoder (templates, dictionaries) and the message (buffers) own these objects for
-        // the whole run; the run holds them unretained.
+        // buffers for the whole message: no uniqueness or bounds check per field. The decoder
+        // (templates, dictionaries) and the message (buffers) own those objects for the whole
+        // run, so the run holds them unretained.
         var run = DecodeRun(input: base.assumingMemoryBound(to: UInt8.self), end: count, templates: templates,
                             slots: message.slots.storage, arena: message.arena.storage, dictionary: dictionary.storage)
         let result: Result<Int, FASTError>
