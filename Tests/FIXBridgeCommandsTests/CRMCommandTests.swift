@@ -128,9 +128,13 @@ private func jsonObject(_ text: String) throws -> [String: Any] {
         let refused = notes[4].id   // C-1002's second note
         receiver.script(refused, [404])
         receiver.stop(after: 5)
+        // The outage refuses connections, so attempts fail fast without the timeout; the timeout
+        // is generous so that on a loaded machine an answer that comes late is not taken for a
+        // failure and sent again (delivery is at least once; this test checks the exactly-once
+        // path of a receiver that answers).
         let deliver = try CRMOutboxCommand.parse([
             "--db", db.url, "--deliver", "--once", "--webhook", "http://127.0.0.1:\(port)/hook", "--secret", secret,
-            "--timeout-ms", "1000", "--retry-base-ms", "10", "--retry-cap-ms", "80", "--attempts-max", "1000",
+            "--timeout-ms", "5000", "--retry-base-ms", "10", "--retry-cap-ms", "80", "--attempts-max", "1000",
         ])
         let run = Task { try await deliver.perform() }
         #expect(await Self.waitUntil { !receiver.isRunning })
