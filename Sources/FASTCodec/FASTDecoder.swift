@@ -874,34 +874,50 @@ struct Wire {
     @inline(never)
     func readUnsignedLong(_ start: Int, nullable: Bool) throws(FASTError) -> (UInt64, Int) {
         let first = input[start]
-        if first != 0 && end &- start >= 9 {
-            // Up to nine bytes are in the input and nine 7-bit groups fit 63 bits: no bounds or
-            // overflow check per byte.
-            var value = UInt64(first)
-            var pos = start &+ 1
-            for _ in 0 ..< 8 {
-                let byte = input[pos]
-                pos &+= 1
-                value = value << 7 | UInt64(byte & 0x7f)
-                if byte & 0x80 != 0 { return (nullable ? value &- 1 : value, pos) }
-            }
+        if first != 0 && end &- start >= 9, let (value, next) = stopBitTail(UInt64(first), from: start &+ 1) {
+            return (nullable ? value &- 1 : value, next)
         }
         if first == 0 { throw FASTError(.r6, "integer has an overlong encoding", offset: start) }
-        var value = UInt64(first)
+        let (value, next, isNullableMax) = try stopBitChecked(UInt64(first), start: start, nullable: nullable)
+        return (nullable && !isNullableMax ? value &- 1 : value, next)
+    }
+
+    /// The rest of a stop-bit integer whose first 7-bit group is `value`, for up to eight more
+    /// bytes from `start`, with no bounds or overflow check: the caller made sure nine bytes are
+    /// in the input, and nine groups fit 63 bits. Nil when no stop bit came by then.
+    @inline(__always)
+    func stopBitTail<V: FixedWidthInteger>(_ value: V, from start: Int) -> (V, Int)? {
+        var value = value
+        var pos = start
+        for _ in 0 ..< 8 {
+            let byte = input[pos]
+            pos &+= 1
+            value = value << 7 | V(byte & 0x7f)
+            if byte & 0x80 != 0 { return (value, pos) }
+        }
+        return nil
+    }
+
+    /// The rest of a stop-bit integer whose first 7-bit group (at `start`) is `value`, checking
+    /// the input's end (U1) and the type's range (D2) at every byte. The one value past the range
+    /// that is allowed, the nullable encoding of `V.max`, comes back as `V.max` with
+    /// `isNullableMax` set (it takes no nullable adjustment).
+    @inline(__always)
+    func stopBitChecked<V: FixedWidthInteger>(_ first: V, start: Int, nullable: Bool)
+        throws(FASTError) -> (value: V, next: Int, isNullableMax: Bool) {
+        var value = first
         var pos = start &+ 1
         while true {
             guard pos < end else { throw FASTError(.u1, "input ends inside a message", offset: pos) }
             let byte = input[pos]
             pos &+= 1
-            if value > UInt64.max >> 7 {
-                // 2^64 is the nullable encoding of UInt64.max.
-                if nullable && value == 1 << 57 && byte == 0x80 { return (UInt64.max, pos) }
+            if value > V.max >> 7 || value < V.min >> 7 {
+                if nullable && value == (V.max >> 7) + 1 && byte == 0x80 { return (V.max, pos, true) }
                 throw FASTError(.d2, "integer does not fit 64 bits", offset: start)
             }
-            value = value << 7 | UInt64(byte & 0x7f)
-            if byte & 0x80 != 0 { break }
+            value = value << 7 | V(byte & 0x7f)
+            if byte & 0x80 != 0 { return (value, pos, false) }
         }
-        return (nullable ? value &- 1 : value, pos)
     }
 
     /// Reads a stop-bit signed integer; nil is NULL (nullable only).
@@ -939,38 +955,19 @@ struct Wire {
     @inline(never)
     func readSignedLong(_ start: Int, nullable: Bool) throws(FASTError) -> (Int64, Int) {
         let first = input[start]
-        if end &- start >= 9 && first != 0 && first != 0x7f {
-            // Up to nine bytes are in the input and fit 63 bits; a first byte of 0 or 0x7f may
-            // be overlong, which the general path below checks.
-            var value = Int64(Int8(bitPattern: first << 1) >> 1)
-            var p = start &+ 1
-            for _ in 0 ..< 8 {
-                let byte = input[p]
-                p &+= 1
-                value = value << 7 | Int64(byte & 0x7f)
-                if byte & 0x80 != 0 { return (nullable && value > 0 ? value &- 1 : value, p) }
-            }
+        // The first group's seven bits, sign-extended from bit 6.
+        let head = Int64(Int8(bitPattern: first << 1) >> 1)
+        // A first byte of 0 or 0x7f may be overlong, which the checked path tests.
+        if end &- start >= 9 && first != 0 && first != 0x7f, let (value, next) = stopBitTail(head, from: start &+ 1) {
+            return (nullable && value > 0 ? value &- 1 : value, next)
         }
-        var pos = start &+ 1
-        guard pos < end else { throw FASTError(.u1, "input ends inside an integer", offset: pos) }
-        let second = input[pos]
+        guard start &+ 1 < end else { throw FASTError(.u1, "input ends inside an integer", offset: start &+ 1) }
+        let second = input[start &+ 1]
         if (first == 0 && second & 0x40 == 0) || (first == 0x7f && second & 0x40 != 0) {
             throw FASTError(.r6, "integer has an overlong encoding", offset: start)
         }
-        var value: Int64 = first & 0x40 != 0 ? Int64(first) - 0x80 : Int64(first)
-        while true {
-            guard pos < end else { throw FASTError(.u1, "input ends inside a message", offset: pos) }
-            let byte = input[pos]
-            pos &+= 1
-            if value > Int64.max >> 7 || value < Int64.min >> 7 {
-                // 2^63 is the nullable encoding of Int64.max.
-                if nullable && value == 1 << 56 && byte == 0x80 { return (Int64.max, pos) }
-                throw FASTError(.d2, "integer does not fit 64 bits", offset: start)
-            }
-            value = value << 7 | Int64(byte & 0x7f)
-            if byte & 0x80 != 0 { break }
-        }
-        return (nullable && value > 0 ? value - 1 : value, pos)
+        let (value, next, isNullableMax) = try stopBitChecked(head, start: start, nullable: nullable)
+        return (nullable && value > 0 && !isNullableMax ? value - 1 : value, next)
     }
 
     /// Reads an integer of the tag's type as a bit pattern, with the type's range check.
