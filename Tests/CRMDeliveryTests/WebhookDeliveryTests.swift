@@ -49,12 +49,16 @@ import Testing
         #expect(try await store.enqueue(OutboxItem.items(for: entries, destinations: ["crm"])) == 30)
 
         receiver.stop(after: 7)
-        // The client keeps trying to connect until the request times out: a short timeout makes
-        // attempts fail during the outage, so the retry path is what brings the items through.
-        // Not too short: on a loaded machine a request answered after the timeout would be sent
-        // again (at least once is the contract; this test checks the quiet path's exactly once).
-        let worker = WebhookDeliveryWorker(store: store, settings: Self.settings(port: port, timeoutMilliseconds: 1_000),
-                                           httpClient: .shared)
+        // A client that does not retry a refused connection inside one request, so every attempt
+        // during the outage fails at once and the outbox's retry path is what brings the items
+        // through. The request timeout stays generous: on a loaded machine an answer that came
+        // after the timeout would be sent again (at least once is the contract; this test checks
+        // that the quiet path delivers exactly once).
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let worker = WebhookDeliveryWorker(store: store, settings: Self.settings(port: port, timeoutMilliseconds: 15_000),
+                                           httpClient: client)
         let run = Task { await worker.run() }
 
         #expect(await Self.waitUntil { !receiver.isRunning })
@@ -70,6 +74,7 @@ import Testing
         #expect(allDelivered)
         worker.stop()
         await run.value
+        try await client.shutdown()
         await receiver.shutdown()
         let retried = await store.all().filter { $0.state.attempts >= 2 }
         #expect(!retried.isEmpty)
