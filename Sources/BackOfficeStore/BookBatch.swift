@@ -85,7 +85,7 @@ public struct BookBatch: Sendable {
                     order_qty = excluded.order_qty, price = excluded.price, status = excluded.status,
                     cum_qty = excluded.cum_qty, leaves_qty = excluded.leaves_qty, notional = excluded.notional,
                     avg_px = excluded.avg_px
-                """, rows: orders.values.map { Self.row($0) }))
+                """, count: orders.values.count) { [orders] i, row in Self.write(orders.values[i], to: &row) })
         }
         if !fills.values.isEmpty {
             plan.append(SQLStatement("""
@@ -98,20 +98,24 @@ public struct BookBatch: Sendable {
                     commission_currency = excluded.commission_currency, fees = excluded.fees,
                     trade_date = excluded.trade_date, settlement_date = excluded.settlement_date,
                     transact_time = excluded.transact_time, state = excluded.state, state_exec_id = excluded.state_exec_id
-                """, rows: fills.values.map { Self.row($0.fill, origin: $0.origin) }))
+                """, count: fills.values.count) { [fills] i, row in
+                    Self.write(fills.values[i].fill, origin: fills.values[i].origin, to: &row)
+                })
         }
         if !executions.isEmpty {
             plan.append(SQLStatement("""
                 INSERT INTO executions (session, exec_id, fill_exec_id, order_origin_clordid, exec_type, source, source_offset)
                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session, exec_id) DO NOTHING
-                """, rows: executions.map { e in
-                    let r = e.record
-                    return [
-                        .text(r.key.session), .text(r.key.execID), e.fillExecID.map(SQLValue.text) ?? .null,
-                        e.origin.map(SQLValue.text) ?? .null, .text(String(r.execType)), .text(r.source.source),
-                        .int(r.source.offset),
-                    ]
-                }))
+                """, count: executions.count) { [executions] i, row in
+                    let e = executions[i]
+                    row.text(e.record.key.session)
+                    row.text(e.record.key.execID)
+                    row.text(e.fillExecID)
+                    row.text(e.origin)
+                    row.text(String(e.record.execType))
+                    row.text(e.record.source.source)
+                    row.int(e.record.source.offset)
+                })
         }
         if !positions.values.isEmpty {
             plan.append(SQLStatement("""
@@ -163,33 +167,56 @@ public struct BookBatch: Sendable {
 
     static func origin(_ o: Order) -> String { o.clOrdIDs.first ?? o.clOrdID }
 
-    private static func row(_ o: Order) -> [SQLValue] {
-        [
-            .text(o.session), .text(origin(o)), .text(o.clOrdID),
-            .text(o.clOrdIDs.joined(separator: String(BookStore.listSeparator))), o.orderID.map(SQLValue.text) ?? .null,
-            .text(o.account), o.clientAccount.map(SQLValue.text) ?? .null, .text(o.instrument),
-            .text(String(o.side.fixValue)), .text(o.currency), .text(o.orderQty.description),
-            o.price.map { .text($0.description) } ?? .null, .text(String(o.status.fixValue)),
-            .text(o.cumQty.description), .text(o.leavesQty.description), .text(o.notional.description),
-            .text(o.avgPx.description),
-        ]
+    private static func write(_ o: Order, to row: inout SQLRowWriter) {
+        row.text(o.session)
+        row.text(origin(o))
+        row.text(o.clOrdID)
+        if o.clOrdIDs.count == 1 {
+            row.text(o.clOrdIDs[0])
+        } else {
+            row.text(o.clOrdIDs.joined(separator: String(BookStore.listSeparator)))
+        }
+        row.text(o.orderID)
+        row.text(o.account)
+        row.text(o.clientAccount)
+        row.text(o.instrument)
+        row.text(String(o.side.fixValue))
+        row.text(o.currency)
+        row.decimal(o.orderQty)
+        row.decimal(o.price)
+        row.text(String(o.status.fixValue))
+        row.decimal(o.cumQty)
+        row.decimal(o.leavesQty)
+        row.decimal(o.notional)
+        row.decimal(o.avgPx)
     }
 
-    private static func row(_ f: Fill, origin: String) -> [SQLValue] {
+    private static func write(_ f: Fill, origin: String, to row: inout SQLRowWriter) {
         let state: (String, String?)
         switch f.state {
         case .booked: state = ("booked", nil)
         case .corrected(let by): state = ("corrected", by)
         case .busted(let by): state = ("busted", by)
         }
-        return [
-            .text(f.session), .text(f.execID), .text(origin), f.clientAccount.map(SQLValue.text) ?? .null,
-            .text(f.instrument), .text(String(f.side.fixValue)), .text(f.quantity.description), .text(f.price.description),
-            .text(f.currency), .text(f.commission.description), .text(f.commissionCurrency),
-            .text(BookStore.encode(f.fees)), .text(f.tradeDate.description), .text(f.settlementDate.description),
-            f.transactTime.map { .text($0.description) } ?? .null, .text(state.0), state.1.map(SQLValue.text) ?? .null,
-            .text(f.source.source), .int(f.source.offset),
-        ]
+        row.text(f.session)
+        row.text(f.execID)
+        row.text(origin)
+        row.text(f.clientAccount)
+        row.text(f.instrument)
+        row.text(String(f.side.fixValue))
+        row.decimal(f.quantity)
+        row.decimal(f.price)
+        row.text(f.currency)
+        row.decimal(f.commission)
+        row.text(f.commissionCurrency)
+        row.text(BookStore.encode(f.fees))
+        row.text(f.tradeDate.description)
+        row.text(f.settlementDate.description)
+        row.text(f.transactTime?.description)
+        row.text(state.0)
+        row.text(state.1)
+        row.text(f.source.source)
+        row.int(f.source.offset)
     }
 }
 

@@ -86,33 +86,34 @@ public actor PostgresBackend: SQLBackend {
 
     private func run(_ statement: SQLStatement) async throws {
         let sql = dialect.placeholders(statement.sql)
+        let rows = statement.valueRows
         // A guarded statement runs row by row, counting the rows it returns (`RETURNING 1`).
         if let required = statement.changesRequired {
-            for row in statement.rows {
-                let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: Self.bindings(row)), logger: logger)
+            for row in rows {
+                let returned = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: Self.bindings(row)), logger: logger)
                 var n = 0
-                for try await _ in rows { n += 1 }
+                for try await _ in returned { n += 1 }
                 guard n == required else {
                     throw BackOfficeStoreError.conflict("\(n) rows changed, \(required) expected by \(statement.sql)")
                 }
             }
             return
         }
-        if statement.rows.count > 1, let group = MultiRow(statement.sql), !statement.rows[0].isEmpty {
-            let width = statement.rows[0].count
+        if rows.count > 1, let group = MultiRow(statement.sql), !rows[0].isEmpty {
+            let width = rows[0].count
             let chunk = max(1, min(Self.rowsPerStatementMax, Self.parametersMax / width))
             var start = 0
-            while start < statement.rows.count {
-                let end = min(start + chunk, statement.rows.count)
+            while start < rows.count {
+                let end = min(start + chunk, rows.count)
                 var binds = PostgresBindings(capacity: (end - start) * width)
-                for row in statement.rows[start..<end] { Self.append(row, to: &binds) }
+                for row in rows[start..<end] { Self.append(row, to: &binds) }
                 let text = group.sql(rows: end - start, width: width)
                 try await connection.query(PostgresQuery(unsafeSQL: text, binds: binds), logger: logger)
                 start = end
             }
             return
         }
-        for row in statement.rows {
+        for row in rows {
             try await connection.query(PostgresQuery(unsafeSQL: sql, binds: Self.bindings(row)), logger: logger)
         }
     }

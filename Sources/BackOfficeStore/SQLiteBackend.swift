@@ -99,40 +99,54 @@ public final class SQLiteBackend: SQLBackend {
         // for dozens of rows.
         let prepared = try db.cachedStatement(sql: statement.sql)
         let handle = prepared.sqliteStatement
-        for row in statement.rows {
-            try bind(row, to: handle, db: db, sql: statement.sql)
+        // Text is bound in place from the row buffer, which the next row reuses: no binding
+        // may outlive this statement's run.
+        defer { sqlite3_clear_bindings(handle) }
+        try statement.forEachRow { row in
             // A guarded statement ends in `RETURNING 1`: count the rows it returns.
-            var returned = 0
-            while true {
-                let rc = sqlite3_step(handle)
-                if rc == SQLITE_DONE { break }
-                guard rc == SQLITE_ROW else { throw failure(db, statement.sql) }
-                returned += 1
-            }
-            if let required = statement.changesRequired {
-                let changed = returned
-                if changed != required {
-                    throw BackOfficeStoreError.conflict("\(changed) rows changed, \(required) expected by \(statement.sql)")
+            let returned = try row.withBytes { buffer -> Int in
+                try bind(row, buffer, to: handle, db: db, sql: statement.sql)
+                var returned = 0
+                while true {
+                    let rc = sqlite3_step(handle)
+                    if rc == SQLITE_DONE { break }
+                    guard rc == SQLITE_ROW else { throw failure(db, statement.sql) }
+                    returned += 1
                 }
+                return returned
+            }
+            if let required = statement.changesRequired, returned != required {
+                throw BackOfficeStoreError.conflict("\(returned) rows changed, \(required) expected by \(statement.sql)")
             }
         }
     }
 
     private static func bind(_ values: [SQLValue], to handle: OpaquePointer, db: Database, sql: String) throws {
+        var row = SQLRowWriter()
+        for value in values { row.append(value) }
+        // The query's rows are read after this returns: the text is bound as a copy.
+        try row.withBytes { try bind(row, $0, to: handle, db: db, sql: sql, destructor: sqliteTransient) }
+    }
+
+    /// Binds a row whose text lives in `buffer`. By default SQLite reads the text in place,
+    /// so the buffer must stay valid until the statement has been stepped.
+    private static func bind(_ row: SQLRowWriter, _ buffer: UnsafeBufferPointer<UInt8>, to handle: OpaquePointer,
+                             db: Database, sql: String, destructor: sqlite3_destructor_type? = sqliteStatic) throws {
         sqlite3_reset(handle)
-        for (i, value) in values.enumerated() {
+        for i in 0..<row.count {
             let index = Int32(i + 1)
             let rc: Int32
-            switch value {
+            switch row.kind(i) {
             case .null: rc = sqlite3_bind_null(handle, index)
-            case .int(let v): rc = sqlite3_bind_int64(handle, index, v)
-            case .text(var s):
-                rc = s.withUTF8 { p -> Int32 in
-                    // An empty string still needs a non-null pointer, or SQLite binds NULL.
-                    guard let base = p.baseAddress else { return sqlite3_bind_text(handle, index, "", 0, sqliteTransient) }
-                    return UnsafeRawPointer(base).withMemoryRebound(to: CChar.self, capacity: p.count) {
-                        sqlite3_bind_text(handle, index, $0, Int32(p.count), sqliteTransient)
-                    }
+            case .int: rc = sqlite3_bind_int64(handle, index, row.int(at: i))
+            case .text:
+                let text = row.textRange(at: i)
+                // An empty string still needs a non-null pointer, or SQLite binds NULL.
+                if text.isEmpty {
+                    rc = sqlite3_bind_text(handle, index, "", 0, sqliteTransient)
+                } else {
+                    let base = UnsafeRawPointer(buffer.baseAddress! + text.lowerBound).assumingMemoryBound(to: CChar.self)
+                    rc = sqlite3_bind_text(handle, index, base, Int32(text.count), destructor)
                 }
             }
             guard rc == SQLITE_OK else { throw failure(db, sql) }
@@ -150,3 +164,5 @@ public final class SQLiteBackend: SQLBackend {
 
 /// SQLite copies a value bound with this destructor before the bind returns.
 private let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+/// SQLite reads a value bound with this destructor in place until the statement is reset.
+private let sqliteStatic: sqlite3_destructor_type? = nil

@@ -88,7 +88,7 @@ public actor CRMActivity {
         let plan = closeDay()
         guard !plan.isEmpty else { return 0 }
         try await store.backend.write(plan)
-        return plan.first?.rows.count ?? 0
+        return plan.first?.rowCount ?? 0
     }
 }
 

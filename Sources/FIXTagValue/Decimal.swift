@@ -229,17 +229,30 @@ public struct FIXDecimal: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     /// FIX text: digits with the fractional part as held ("191.10" stays "191.10").
     public var description: String {
-        var digits = String(mantissa.magnitude)
-        let negative = mantissa < 0
-        if exponent > 0 {
-            digits += String(repeating: "0", count: Int(exponent))
-        } else if exponent < 0 {
-            let fraction = Int(-exponent)
-            if digits.count <= fraction {
-                digits = String(repeating: "0", count: fraction - digits.count + 1) + digits
-            }
-            digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -fraction))
-        }
-        return negative ? "-" + digits : digits
+        var text: [UInt8] = []
+        text.reserveCapacity(24)
+        appendText(to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// Appends the FIX text of the value (what `description` returns) to `out` without making
+    /// a `String`: a store writing thousands of rows formats its decimals straight into a row
+    /// buffer.
+    public func appendText(to out: inout [UInt8]) {
+        if mantissa < 0 { out.append(UInt8(ascii: "-")) }
+        let start = out.count
+        var magnitude = mantissa.magnitude
+        let fraction = exponent < 0 ? Int(-exponent) : 0
+        // Least significant digit first, the point after `fraction` digits and at least one
+        // digit before it; then the run is reversed in place.
+        var emitted = 0
+        repeat {
+            if fraction > 0 && emitted == fraction { out.append(UInt8(ascii: ".")) }
+            out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10))
+            magnitude /= 10
+            emitted += 1
+        } while magnitude > 0 || emitted <= fraction
+        out[start...].reverse()
+        if exponent > 0 { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: Int(exponent))) }
     }
 }

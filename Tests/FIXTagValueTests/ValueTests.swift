@@ -38,6 +38,22 @@ func roundTrip<R>(_ write: (inout FIXWriter) -> Void, _ read: (FIXValue) -> R) -
         #expect(roundTrip({ $0.append(100, parsed) }, { $0.decimal }) == parsed)
     }
 
+    @Test func decimalTextMatchesTheDigitsAsHeld() {
+        let cases: [(Int64, Int8, String)] = [
+            (0, 0, "0"), (0, -2, "0.00"), (5, -3, "0.005"), (-5, -3, "-0.005"), (19110, -2, "191.10"),
+            (-19110, -2, "-191.10"), (12, 3, "12000"), (-7, 1, "-70"), (100, -2, "1.00"),
+            (Int64.max, 0, "9223372036854775807"), (Int64.min, 0, "-9223372036854775808"),
+            (Int64.min, -19, "-0.9223372036854775808"), (1, -18, "0.000000000000000001"),
+        ]
+        for (mantissa, exponent, text) in cases {
+            let d = FIXDecimal(mantissa: mantissa, exponent: exponent)
+            #expect(d.description == text)
+            var out = Array("x=".utf8)
+            d.appendText(to: &out)
+            #expect(String(decoding: out, as: UTF8.self) == "x=" + text)
+        }
+    }
+
     @Test func decimalRejectsWhatFIXDoesNotAllow() {
         for text in ["", "-", ".", "1.2.3", "1e5", "1,5", "+3", "1234567890123456789"] {
             #expect(FIXDecimal(text) == nil, "\(text)")
