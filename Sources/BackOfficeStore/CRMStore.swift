@@ -260,20 +260,34 @@ public struct CRMStore: Sendable {
     /// (`BookStore.commit(batch, extra:)`) or on their own (`backend.write`).
     public static func statements(for entries: [InteractionEntry], destinations: [String]) -> [SQLStatement] {
         guard !entries.isEmpty else { return [] }
+        // The rows (and their JSON) are made by the backend as it runs the statements, on the
+        // thread that commits, not by the caller that books the next batch.
         var plan = [SQLStatement("""
             INSERT INTO interactions (id, client_id, account_id, time, time_ns, channel, direction, severity, rule,
                 summary, details, facts, links, author)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
-            """, rows: entries.map(row))]
-        let items = OutboxItem.items(for: entries, destinations: destinations)
-        if !items.isEmpty {
-            plan.append(SQLStatement("""
-                INSERT INTO outbox (entry_id, destination, client_id, payload, state, attempts)
-                VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (entry_id, destination) DO NOTHING
-                """, rows: items.map(outboxRow)))
+            """, count: entries.count) { i, row in write(entries[i], to: &row) }]
+        if !destinations.isEmpty {
+            let perEntry = destinations.count
+            plan.append(SQLStatement(Self.outboxInsert, count: entries.count * perEntry) { i, row in
+                let entry = entries[i / perEntry]
+                row.text(entry.id)
+                row.text(destinations[i % perEntry])
+                row.text(entry.clientID)
+                row.text { bytes in bytes.append(contentsOf: InteractionPayload.json(entry)) }
+                row.text("pending")
+                row.int(0)
+            })
         }
         return plan
     }
+
+    /// Every value is bound (no literals in `VALUES`), so that PostgreSQL can send many rows in
+    /// one multi-row INSERT.
+    static let outboxInsert = """
+        INSERT INTO outbox (entry_id, destination, client_id, payload, state, attempts)
+        VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (entry_id, destination) DO NOTHING
+        """
 
     /// Writes `entries` and their outbox items in one transaction (a note typed in, say).
     public func insert(_ entries: [InteractionEntry], destinations: [String]) async throws {
@@ -382,20 +396,21 @@ public struct CRMStore: Sendable {
 
     // MARK: Row mapping
 
-    static func row(_ e: InteractionEntry) -> [SQLValue] {
-        [
-            .text(e.id), .text(e.clientID), text(e.accountID), .text(InteractionPayload.iso8601(e.time)),
-            .int(e.time.nanosecondsSinceEpoch), .text(e.channel.rawValue), .text(e.direction.rawValue),
-            .text(e.severity.rawValue), .text(e.rule), .text(e.summary), .text(e.details), .text(jsonObject(e.facts)),
-            .text(jsonLinks(e.links)), .text(e.author),
-        ]
-    }
-
-    /// Every value is bound (no literals in `VALUES`), so that PostgreSQL can send many rows in
-    /// one multi-row INSERT.
-    static func outboxRow(_ item: OutboxItem) -> [SQLValue] {
-        [.text(item.key.entryID), .text(item.key.destination), .text(item.clientID),
-         .text(String(decoding: item.payload, as: UTF8.self)), .text("pending"), .int(0)]
+    static func write(_ e: InteractionEntry, to row: inout SQLRowWriter) {
+        row.text(e.id)
+        row.text(e.clientID)
+        row.text(e.accountID)
+        row.text { InteractionPayload.appendISO8601(e.time, to: &$0) }
+        row.int(e.time.nanosecondsSinceEpoch)
+        row.text(e.channel.rawValue)
+        row.text(e.direction.rawValue)
+        row.text(e.severity.rawValue)
+        row.text(e.rule)
+        row.text(e.summary)
+        row.text(e.details)
+        row.json { InteractionPayload.writeFacts(e.facts, to: &$0) }
+        row.json { InteractionPayload.writeLinks(e.links, to: &$0) }
+        row.text(e.author)
     }
 
     static func entry(_ r: SQLRow) throws -> InteractionEntry {
@@ -439,49 +454,10 @@ public struct CRMStore: Sendable {
         }
     }
 
-    // JSON is written by hand on the write path: it runs for every entry of every batch, and the
-    // output must not depend on a dictionary's order.
-
-    static func jsonObject(_ map: [String: String]) -> String {
-        var out = "{"
-        for (i, key) in map.keys.sorted().enumerated() {
-            if i > 0 { out += "," }
-            jsonString(key, into: &out)
-            out += ":"
-            jsonString(map[key] ?? "", into: &out)
-        }
-        return out + "}"
-    }
-
     static func jsonArray(_ values: [String]) -> String {
-        var out = "["
-        for (i, v) in values.enumerated() {
-            if i > 0 { out += "," }
-            jsonString(v, into: &out)
-        }
-        return out + "]"
-    }
-
-    static func jsonLinks(_ links: InteractionLinks) -> String {
-        "{\"orders\":\(jsonArray(links.orders)),\"fills\":\(jsonArray(links.fills)),\"breaks\":\(jsonArray(links.breaks))}"
-    }
-
-    static func jsonString(_ text: String, into out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        var w = JSONWriter()
+        w.array(values)
+        return String(decoding: w.bytes, as: UTF8.self)
     }
 }
 
@@ -526,10 +502,15 @@ public struct SQLOutboxStore: OutboxStore {
         // the backend interface. The count is exact unless another writer adds items meanwhile;
         // the book's path (`CRMStore.statements`) does not use it.
         let before = try await count()
-        try await backend.write([SQLStatement("""
-            INSERT INTO outbox (entry_id, destination, client_id, payload, state, attempts)
-            VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (entry_id, destination) DO NOTHING
-            """, rows: items.map(CRMStore.outboxRow))])
+        try await backend.write([SQLStatement(CRMStore.outboxInsert, count: items.count) { i, row in
+            let item = items[i]
+            row.text(item.key.entryID)
+            row.text(item.key.destination)
+            row.text(item.clientID)
+            row.text { bytes in bytes.append(contentsOf: item.payload) }
+            row.text("pending")
+            row.int(0)
+        }])
         return try await count() - before
     }
 
@@ -731,5 +712,17 @@ public struct SQLOutboxStore: OutboxStore {
         }
         let item = OutboxItem(key: key, clientID: r[3].text ?? "", payload: Array((r[4].text ?? "").utf8))
         return OutboxRecord(sequence: r[0].int ?? 0, item: item, state: state)
+    }
+}
+
+extension SQLRowWriter {
+    /// JSON text that `build` writes, made in place in the row buffer.
+    mutating func json(_ build: (inout JSONWriter) -> Void) {
+        text { bytes in
+            var writer = JSONWriter()
+            swap(&writer.bytes, &bytes)
+            build(&writer)
+            swap(&writer.bytes, &bytes)
+        }
     }
 }

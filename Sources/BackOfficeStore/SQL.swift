@@ -140,6 +140,13 @@ public struct SQLRowWriter {
         if let value { text(value) } else { null() }
     }
 
+    /// Text that `build` appends to the row buffer it is given (UTF-8), made in place.
+    public mutating func text(_ build: (inout [UInt8]) -> Void) {
+        let start = bytes.count
+        build(&bytes)
+        push(.text, Int64(start), bytes.count - start)
+    }
+
     /// A decimal as its FIX text ("191.10").
     public mutating func decimal(_ value: FIXDecimal) {
         let start = bytes.count

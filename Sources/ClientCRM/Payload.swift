@@ -24,90 +24,139 @@ public enum InteractionPayload {
         w.key("summary"); w.string(entry.summary)
         w.key("details"); w.string(entry.details)
         w.key("facts")
-        w.open("{")
-        for k in entry.facts.keys.sorted() {
-            w.key(k); w.string(entry.facts[k] ?? "")
-        }
-        w.close("}")
+        writeFacts(entry.facts, to: &w)
         w.key("links")
-        w.open("{")
-        for (name, values) in [("orders", entry.links.orders), ("fills", entry.links.fills),
-                               ("breaks", entry.links.breaks)] {
-            w.key(name)
-            w.open("[")
-            for v in values { w.element(); w.string(v) }
-            w.close("]")
-        }
-        w.close("}")
+        writeLinks(entry.links, to: &w)
         w.key("author"); w.string(entry.author)
         w.close("}")
         return w.bytes
     }
 
+    /// `facts` as a JSON object, keys in order (as in the payload).
+    public static func writeFacts(_ facts: [String: String], to w: inout JSONWriter) {
+        w.open("{")
+        for k in facts.keys.sorted() {
+            w.key(k); w.string(facts[k] ?? "")
+        }
+        w.close("}")
+    }
+
+    /// `links` as a JSON object of three arrays, `orders`, `fills` and `breaks` (as in the payload).
+    public static func writeLinks(_ links: InteractionLinks, to w: inout JSONWriter) {
+        w.open("{")
+        w.key("orders"); w.array(links.orders)
+        w.key("fills"); w.array(links.fills)
+        w.key("breaks"); w.array(links.breaks)
+        w.close("}")
+    }
+
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC, milliseconds).
     public static func iso8601(_ time: FIXTimestamp) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        appendISO8601(time, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `iso8601(time)` to `bytes` without making a `String`.
+    public static func appendISO8601(_ time: FIXTimestamp, to bytes: inout [UInt8]) {
         let date = time.date
         let nanos = time.nanosecondsSinceEpoch - Int64(date.daysSinceEpoch) * FIXTimestamp.nanosecondsPerDay
         let millis = Int(nanos / 1_000_000)
-        func pad(_ v: Int, _ width: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
+        func put(_ value: Int, _ width: Int, then separator: UInt8?) {
+            let start = bytes.count
+            var v = value
+            repeat {
+                bytes.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10))
+                v /= 10
+            } while v > 0
+            while bytes.count - start < width { bytes.append(UInt8(ascii: "0")) }
+            bytes[start...].reverse()
+            if let separator { bytes.append(separator) }
         }
-        return "\(pad(date.year, 4))-\(pad(date.month, 2))-\(pad(date.day, 2))T"
-            + "\(pad(millis / 3_600_000, 2)):\(pad(millis / 60_000 % 60, 2)):\(pad(millis / 1000 % 60, 2))."
-            + "\(pad(millis % 1000, 3))Z"
+        put(date.year, 4, then: UInt8(ascii: "-"))
+        put(date.month, 2, then: UInt8(ascii: "-"))
+        put(date.day, 2, then: UInt8(ascii: "T"))
+        put(millis / 3_600_000, 2, then: UInt8(ascii: ":"))
+        put(millis / 60_000 % 60, 2, then: UInt8(ascii: ":"))
+        put(millis / 1000 % 60, 2, then: UInt8(ascii: "."))
+        put(millis % 1000, 3, then: UInt8(ascii: "Z"))
     }
 }
 
 /// A minimal JSON writer: it tracks whether a separator is due, and escapes strings as
 /// RFC 8259 requires (quote, backslash and control characters).
-struct JSONWriter {
-    var bytes: [UInt8] = []
+public struct JSONWriter {
+    public var bytes: [UInt8] = []
     private var needsComma = false
+    private static let hex = Array("0123456789abcdef".utf8)
 
-    mutating func open(_ bracket: Character) {
+    public init() {}
+
+    public mutating func open(_ bracket: Character) {
         bytes.append(bracket.asciiValue!)
         needsComma = false
     }
 
-    mutating func close(_ bracket: Character) {
+    public mutating func close(_ bracket: Character) {
         bytes.append(bracket.asciiValue!)
         needsComma = true
     }
 
-    mutating func key(_ name: String) {
+    public mutating func key(_ name: String) {
         element()
         string(name)
         bytes.append(UInt8(ascii: ":"))
         needsComma = false
     }
 
-    mutating func element() {
+    public mutating func element() {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
         needsComma = false
     }
 
-    mutating func raw(_ text: String) {
+    public mutating func raw(_ text: String) {
         bytes += text.utf8
         needsComma = true
     }
 
-    mutating func string(_ text: String) {
-        let hex = Array("0123456789abcdef".utf8)
+    public mutating func string(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case 0x0A: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0x00..<0x20, 0x7F:
-                bytes += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-            default: bytes.append(byte)
+        var text = text
+        text.withUTF8 { utf8 in
+            // Runs of bytes that need no escape are copied whole.
+            var start = 0
+            for i in 0..<utf8.count {
+                let byte = utf8[i]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F else { continue }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<i]))
+                escape(byte)
+                start = i + 1
             }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
         }
         bytes.append(UInt8(ascii: "\""))
         needsComma = true
+    }
+
+    private mutating func escape(_ byte: UInt8) {
+        bytes.append(UInt8(ascii: "\\"))
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(byte)
+        case 0x0A: bytes.append(UInt8(ascii: "n"))
+        case 0x0D: bytes.append(UInt8(ascii: "r"))
+        case 0x09: bytes.append(UInt8(ascii: "t"))
+        default:
+            bytes.append(contentsOf: "u00".utf8)
+            bytes.append(Self.hex[Int(byte >> 4)])
+            bytes.append(Self.hex[Int(byte & 0xF)])
+        }
+    }
+
+    /// An array of strings.
+    public mutating func array(_ values: [String]) {
+        open("[")
+        for v in values { element(); string(v) }
+        close("]")
     }
 }

@@ -121,6 +121,8 @@ public struct BookLoader {
         var pendingCommit = false
         var summary = self.summary
         var book = self.book
+        // The local copy is the only one while the load runs, so growing it copies nothing.
+        self.book = TradeBook(configuration: book.configuration)
         let include = self.include
         let shouldStop = self.shouldStop
         let onBatch = self.onBatch

@@ -260,6 +260,21 @@ import TradeBook
             + #""links":{"orders":["S/O1"],"fills":["S/E1","S/E2"],"breaks":[]},"author":"rm1"}"#)
     }
 
+    @Test func iso8601PadsEveryFieldAndKeepsMilliseconds() {
+        let cases = [
+            ("19700101-00:00:00.000", "1970-01-01T00:00:00.000Z"), ("20240315-10:00:00.123", "2024-03-15T10:00:00.123Z"),
+            ("20241231-23:59:59.999", "2024-12-31T23:59:59.999Z"), ("20000229-01:02:03.004", "2000-02-29T01:02:03.004Z"),
+            ("19691231-23:59:59.500", "1969-12-31T23:59:59.500Z"),
+        ]
+        for (fix, iso) in cases {
+            let time = Fixtures.time(fix)
+            #expect(InteractionPayload.iso8601(time) == iso)
+            var bytes = Array("t=".utf8)
+            InteractionPayload.appendISO8601(time, to: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == "t=" + iso)
+        }
+    }
+
     @Test func stableIDsSeparateKeys() {
         #expect(StableID.make("r", ["ab", "c"]) != StableID.make("r", ["a", "bc"]))
         #expect(StableID.make("r", ["ab"]) == StableID.make("r", ["ab"]))
