@@ -104,6 +104,22 @@ import TradeBook
         let record = try await store.outbox.record(OutboxKey(entryID: entries[0].id, destination: "audit"))
         #expect(record?.item.payload == InteractionPayload.json(entries[0]))
         #expect(record?.state == .pending(attempts: 0))
+        // The book's items store no payload of their own: it is the entry's, made again when read.
+        let stored = try await test.backend.query("SELECT payload FROM outbox WHERE entry_id = ?", [.text(entries[0].id)])
+        #expect(stored.count == 2 && stored.allSatisfy { $0.first == .text("") })
+        // An item enqueued with its own payload keeps it.
+        let own = OutboxItem(key: OutboxKey(entryID: "ix-own", destination: "crm"), clientID: "C1",
+                             payload: Array(#"{"own":true}"#.utf8))
+        #expect(try await store.outbox.enqueue([own]) == 1)
+        #expect(try await store.outbox.record(own.key)?.item.payload == own.payload)
+        // An item without a payload whose entry is gone cannot be sent: a data error naming it.
+        try await test.backend.write([SQLStatement("DELETE FROM interactions WHERE id = ?", rows: [[.text(entries[1].id)]])])
+        do {
+            _ = try await store.outbox.record(OutboxKey(entryID: entries[1].id, destination: "crm"))
+            Issue.record("an item without payload or entry was read")
+        } catch let error as BackOfficeStoreError {
+            #expect(error.description.contains(entries[1].id))
+        }
         try await test.backend.close()
     }
 
