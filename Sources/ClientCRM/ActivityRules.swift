@@ -155,8 +155,9 @@ public struct ActivityEngine: Sendable {
         var out = closedEarly
         closedEarly = []
         var lastFillTime: [Int: FIXTimestamp] = [:]
-        for case .orderUpserted(let order) in events where orderKeys.count < Self.liveOrdersMax
-            || orderKeys[order.id] != nil {
+        // An order's key (session and first ClOrdID) never changes: it is made once.
+        for case .orderUpserted(let order) in events where orderKeys[order.id] == nil
+            && orderKeys.count < Self.liveOrdersMax {
             orderKeys[order.id] = "\(order.session)/\(order.clOrdIDs.first ?? order.clOrdID)"
         }
         defer {
@@ -211,7 +212,10 @@ public struct ActivityEngine: Sendable {
 
     static func fillKey(_ fill: Fill) -> String { "\(fill.session)/\(fill.execID)" }
 
-    func orderLink(_ fill: Fill) -> String { orderKeys[fill.orderID] ?? "\(fill.session)/#\(fill.orderID)" }
+    func orderLink(_ fill: Fill) -> String { Self.orderLink(fill, key: orderKeys[fill.orderID]) }
+
+    /// The order's link: its key when known, else the session and the book's order id.
+    static func orderLink(_ fill: Fill, key: String?) -> String { key ?? "\(fill.session)/#\(fill.orderID)" }
 
     private func owner(of accountName: String?) -> (ClientAccount, Client)? {
         guard let name = accountName, let account = directory.account(named: name),
@@ -222,10 +226,15 @@ public struct ActivityEngine: Sendable {
     private mutating func booked(_ fill: Fill, time: FIXTimestamp, into out: inout [InteractionEntry]) {
         guard let (account, client) = owner(of: fill.clientAccount) else { return }
         let notional = fill.quantity.multiplied(by: fill.price)
-        let key = Self.fillKey(fill)
-        var facts = Self.facts(of: fill)
-        if let notional { facts["notional"] = notional.description }
-        let links = InteractionLinks(orders: [orderLink(fill)], fills: [key])
+        // Made only when a rule writes an entry: most fills only add to a daily summary.
+        lazy var key = Self.fillKey(fill)
+        lazy var facts: [String: String] = {
+            var facts = Self.facts(of: fill)
+            if let notional { facts["notional"] = notional.description }
+            return facts
+        }()
+        let orderKey = orderKeys[fill.orderID]
+        lazy var links = InteractionLinks(orders: [Self.orderLink(fill, key: orderKey)], fills: [key])
 
         if settings.granularity.contains(.perFill) {
             out.append(InteractionEntry(
@@ -305,7 +314,7 @@ public struct ActivityEngine: Sendable {
 
     private mutating func unusualActivity(
         client: Client, account: ClientAccount, fill: Fill, notional: FIXDecimal, settings: UnusualActivitySettings,
-        time: FIXTimestamp, links: InteractionLinks, into out: inout [InteractionEntry]
+        time: FIXTimestamp, links: @autoclosure () -> InteractionLinks, into out: inout [InteractionEntry]
     ) {
         var days = clientDays[client.id] ?? []
         let date = fill.tradeDate
@@ -349,7 +358,7 @@ public struct ActivityEngine: Sendable {
                 facts: ["date": date.description, "dayNotional": today.notional.description,
                         "trailingAverage": average.description, "factor": settings.factor.description,
                         "historyDays": String(history.count)],
-                links: links, author: "system"))
+                links: links(), author: "system"))
         }
         if !today.countAlerted, let lhs = FIXDecimal(today.fills).multiplied(by: n),
            let rhs = settings.factor.multiplied(by: FIXDecimal(historyFills)), lhs > rhs {
@@ -365,7 +374,7 @@ public struct ActivityEngine: Sendable {
                 facts: ["date": date.description, "dayFills": String(today.fills),
                         "trailingAverage": average.description, "factor": settings.factor.description,
                         "historyDays": String(history.count)],
-                links: links, author: "system"))
+                links: links(), author: "system"))
         }
     }
 
