@@ -209,7 +209,7 @@ public struct BookBatch: Sendable {
         row.text(f.currency)
         row.decimal(f.commission)
         row.text(f.commissionCurrency)
-        row.text(BookStore.encode(f.fees))
+        row.text { BookStore.append(f.fees, to: &$0) }
         row.text(f.tradeDate.description)
         row.text(f.settlementDate.description)
         row.text(f.transactTime?.description)

@@ -270,8 +270,16 @@ public struct BookStore: Sendable {
         v.text?.utf8.first.flatMap(Side.init(rawValue:))
     }
 
-    static func encode(_ fees: [Fee]) -> String {
-        fees.map { "\($0.amount)\u{1F}\($0.currency)\u{1F}\($0.type)" }.joined(separator: "\u{1E}")
+    /// The fees as stored: amount, currency and type separated by US (0x1F), fees by RS (0x1E).
+    static func append(_ fees: [Fee], to bytes: inout [UInt8]) {
+        for (i, fee) in fees.enumerated() {
+            if i > 0 { bytes.append(0x1E) }
+            fee.amount.appendText(to: &bytes)
+            bytes.append(0x1F)
+            bytes.append(contentsOf: fee.currency.utf8)
+            bytes.append(0x1F)
+            bytes.append(contentsOf: fee.type.utf8)
+        }
     }
 
     private static func fees(_ text: String) throws -> [Fee] {
