@@ -14,7 +14,7 @@ echo "corpus: $messages messages, $reports execution reports, $(du -m "$work/cor
 
 run_case() {  # label db-maker
   local label=$1 kind=$2
-  local times=() mems=()
+  local times=() mems=() cpus=()
   for i in $(seq 1 "$runs"); do
     local db
     case $kind in
@@ -30,15 +30,16 @@ run_case() {  # label db-maker
     "$fixbridge" book accounts --db "$db" --import "$work/accounts.csv" >/dev/null
     local extra=()
     [ "$kind" = dry ] && extra=(--dry-run)
-    read -r secs kb < <(measure "$fixbridge" book load --quiet --db "$db" "${extra[@]}" "$work/corpus.fix")
-    times+=("$secs"); mems+=("$kb")
+    read -r secs kb cpu < <(measure "$fixbridge" book load --quiet --db "$db" "${extra[@]}" "$work/corpus.fix")
+    times+=("$secs"); mems+=("$kb"); cpus+=("$cpu")
   done
-  local t m
+  local t m c
   t=$(printf '%s\n' "${times[@]}" | median)
   m=$(printf '%s\n' "${mems[@]}" | median)
+  c=$(printf '%s\n' "${cpus[@]}" | median)
   python3 -c "
-t=$t; r=$reports; m=$m
-print(f'$label: median {t:.2f} s  {r/t:,.0f} reports/s  peak {m/1024:,.0f} MB  (runs: ${times[*]})')"
+t=$t; r=$reports; m=$m; c=$c
+print(f'$label: median {t:.2f} s  {r/t:,.0f} reports/s  cpu {c:.2f} s  peak {m/1024:,.0f} MB  (runs: ${times[*]})')"
   eval "result_$kind=$t"
 }
 

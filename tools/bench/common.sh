@@ -25,8 +25,10 @@ PY
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# Runs the command (its output discarded); prints "seconds peak_kb" from /usr/bin/time.
+# Runs the command (its output discarded); prints "seconds peak_kb cpu_seconds" from
+# /usr/bin/time (cpu = user + system: steadier than wall time on a shared host, and the measure
+# of the work when the stages of a load share two cores).
 measure() {
-  { /usr/bin/time -f "TIME %e %M" "$@" >/dev/null 2>"$work/err"; } 2>&1 || true
-  grep '^TIME' "$work/err" | tail -1 | awk '{print $2, $3}'
+  { /usr/bin/time -f "TIME %e %M %U %S" "$@" >/dev/null 2>"$work/err"; } 2>&1 || true
+  grep '^TIME' "$work/err" | tail -1 | awk '{printf "%s %s %.2f\n", $2, $3, $4 + $5}'
 }

@@ -18,28 +18,29 @@ bench_setup replay-bench.sh "$@"
 echo "corpus: $messages messages, $(du -m "$work/corpus.fix" | cut -f1) MB, $(($(wc -l < "$work/clients.csv") - 1)) client accounts"
 
 
-declare -A secs mems
+declare -A secs mems cpus
 for i in $(seq 1 "$runs"); do
   rm -f "$work"/r.sqlite*
   "$fixbridge" crm import --db "sqlite:$work/r.sqlite" "$work/clients.csv" >/dev/null
-  read -r s m < <(measure "$fixbridge" replay --quiet --db "sqlite:$work/r.sqlite" "$work/corpus.fix")
-  secs[replay]+="$s "; mems[replay]+="$m "
-  read -r s m < <(measure "$fixbridge" validate "$work/corpus.fix")
-  secs[validate]+="$s "; mems[validate]+="$m "
+  read -r s m c < <(measure "$fixbridge" replay --quiet --db "sqlite:$work/r.sqlite" "$work/corpus.fix")
+  secs[replay]+="$s "; mems[replay]+="$m "; cpus[replay]+="$c "
+  read -r s m c < <(measure "$fixbridge" validate "$work/corpus.fix")
+  secs[validate]+="$s "; mems[validate]+="$m "; cpus[validate]+="$c "
   rm -f "$work"/d.sqlite*
-  read -r s m < <(measure "$fixbridge" book load --quiet --dry-run --db "sqlite:$work/d.sqlite" "$work/corpus.fix")
-  secs[dry]+="$s "; mems[dry]+="$m "
+  read -r s m c < <(measure "$fixbridge" book load --quiet --dry-run --db "sqlite:$work/d.sqlite" "$work/corpus.fix")
+  secs[dry]+="$s "; mems[dry]+="$m "; cpus[dry]+="$c "
 done
 "$fixbridge" replay --quiet --db "sqlite:$work/r.sqlite" "$work/corpus.fix" 2>/dev/null | head -1 >/dev/null || true
-printf '%-42s %10s %14s %12s\n' "case (median of $runs)" "seconds" "messages/s" "peak MB"
+printf '%-42s %10s %14s %10s %12s\n' "case (median of $runs)" "seconds" "messages/s" "cpu s" "peak MB"
 for k in replay validate dry; do
   s=$(echo ${secs[$k]} | tr ' ' '\n' | median)
   m=$(echo ${mems[$k]} | tr ' ' '\n' | median)
+  c=$(echo ${cpus[$k]} | tr ' ' '\n' | median)
   label=$k
   case $k in
     replay) label="replay: validation+book+CRM, SQLite";;
     validate) label="baseline: validate only";;
     dry) label="baseline: book in memory (--dry-run)";;
   esac
-  printf '%-42s %10s %14s %12s\n' "$label" "$s" "$(awk -v n="$messages" -v s="$s" 'BEGIN{printf "%d", n/s}')" "$((m / 1024))"
+  printf '%-42s %10s %14s %10s %12s\n' "$label" "$s" "$(awk -v n="$messages" -v s="$s" 'BEGIN{printf "%d", n/s}')" "$c" "$((m / 1024))"
 done
