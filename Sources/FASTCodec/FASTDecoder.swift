@@ -179,7 +179,44 @@ struct DecodeRun {
     // MARK: Presence maps
 
     /// Reads a presence map, taking its first 63 bits into a register in the same pass.
+    @inline(__always)
     mutating func readPresenceMap() throws(FASTError) -> PresenceMap {
+        let start = position
+        if end &- start >= 8 {
+            // Most maps are a few bytes: with eight input bytes at hand, find the stop bit in
+            // one word and gather the 7-bit groups without a loop.
+            let word = UInt64(littleEndian: UnsafeRawPointer(input + start).loadUnaligned(as: UInt64.self))
+            let stops = word & 0x8080_8080_8080_8080
+            if stops != 0 {
+                let count = stops.trailingZeroBitCount &>> 3 &+ 1
+                if count > 1 && (word &>> UInt64((count &- 1) &* 8)) & 0xff == 0x80 {
+                    throw failure(.r7, "presence map is overlong", at: start)
+                }
+                position = start &+ count
+                return PresenceMap(bits: Self.gatherMap(word, count: count), next: position, end: position)
+            }
+        }
+        return try readLongPresenceMap()
+    }
+
+    /// The bits of a map of `count` bytes (1...8) that are the low bytes of `word` (the map's
+    /// first byte lowest), in the register layout of ``PresenceMap``: the first byte's seven
+    /// bits at the top, then the sentinel bit.
+    @inline(__always)
+    static func gatherMap(_ word: UInt64, count: Int) -> UInt64 {
+        // Keep the map's bytes, first byte at the top, without their stop bits.
+        let kept = count == 8 ? word : word & ((1 &<< UInt64(count &* 8)) &- 1)
+        var x = kept.byteSwapped & 0x7f7f_7f7f_7f7f_7f7f
+        // Close the gaps left by the stop bits: pairs of bytes into 14 bits, then 28, then 56.
+        x = (x & 0x007f_007f_007f_007f) | ((x & 0x7f00_7f00_7f00_7f00) &>> 1)
+        x = (x & 0x0000_3fff_0000_3fff) | ((x & 0x3fff_0000_3fff_0000) &>> 2)
+        x = (x & 0x0000_0000_0fff_ffff) | ((x & 0x0fff_ffff_0000_0000) &>> 4)
+        return x &<< 8 | 1 &<< UInt64(63 &- count &* 7)
+    }
+
+    /// ``readPresenceMap()`` for a map of more than eight bytes or near the end of the input.
+    @inline(never)
+    mutating func readLongPresenceMap() throws(FASTError) -> PresenceMap {
         let start = position
         var stop = start
         var bits: UInt64 = 0

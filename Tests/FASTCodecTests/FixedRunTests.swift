@@ -255,3 +255,77 @@ struct FixedRunTests {
         }
     }
 }
+
+@Suite("Presence maps")
+struct PresenceMapTests {
+    /// The word-at-a-time gather against a byte loop, for every map length it handles.
+    @Test func gatherMatchesByteLoop() {
+        var random = SplitMix64(seed: 21)
+        for _ in 0 ..< 2_000 {
+            let count = 1 + random.below(8)
+            var bytes = (0 ..< 8).map { _ in UInt8(truncatingIfNeeded: random.next()) & 0x7f }
+            bytes[count - 1] |= 0x80
+            var word: UInt64 = 0
+            for (k, byte) in bytes.enumerated() { word |= UInt64(byte) << UInt64(8 * k) }
+            var expected: UInt64 = 0
+            for k in 0 ..< count { expected |= UInt64(bytes[k] & 0x7f) << UInt64(57 - 7 * k) }
+            expected |= 1 << UInt64(63 - 7 * count)
+            #expect(DecodeRun.gatherMap(word, count: count) == expected)
+        }
+    }
+
+    static let templates: FASTTemplates = {
+        var fields = ""
+        for k in 0 ..< 80 { fields += "<uInt32 name=\"F\(k)\" id=\"\(k + 1)\" presence=\"optional\"><copy/></uInt32>\n" }
+        return try! FASTTemplates(xml: """
+            <templates xmlns="http://www.fixprotocol.org/ns/fast/td/1.1">
+              <template name="M" id="1">\(fields)</template>
+            </templates>
+            """)
+    }()
+
+    /// Maps of every length from 1 to 12 bytes, with the input ending right after the message
+    /// or followed by padding: the same fields are present and the same bytes are used.
+    @Test func mapsOfEveryLength() throws {
+        var random = SplitMix64(seed: 22)
+        for length in 1 ... 12 {
+            for padding in [0, 1, 7, 8, 16] {
+                // Bit 0 is the template id; bits 1... the fields F0...
+                var bits = [true] + (1 ..< 7 * length).map { _ in random.below(2) == 0 }
+                bits[7 * length - 1] = true  // the last byte is not overlong
+                var map: [UInt8] = []
+                for k in 0 ..< length {
+                    var byte: UInt8 = k == length - 1 ? 0x80 : 0
+                    for b in 0 ..< 7 where bits[7 * k + b] { byte |= 0x40 >> UInt8(b) }
+                    map.append(byte)
+                }
+                let present = (1 ..< bits.count).filter { bits[$0] && $0 <= 80 }.map { $0 - 1 }
+                var message = map + [0x81]
+                for field in present { message.append(0x80 | UInt8(field % 100 + 1)) }
+                let bytes = message + [UInt8](repeating: 0x80, count: padding)
+                var decoder = FASTDecoder(templates: Self.templates)
+                var decoded = FASTMessage()
+                let used = try decoder.decode(bytes, into: &decoded)
+                #expect(used == message.count)
+                let record = decoded.record(in: Self.templates)
+                for field in present { #expect(record["F\(field)"] == .uint(UInt64(field % 100)), "F\(field)") }
+                #expect(record.fields.filter { $0.value != .absent }.count == present.count)
+            }
+        }
+    }
+
+    /// An overlong map (last byte 0x80) is R7 at every length, and a map cut off by the end of
+    /// the input is U1.
+    @Test func overlongAndTruncatedMaps() {
+        for length in 2 ... 12 {
+            for padding in [0, 8] {
+                let map = [UInt8](repeating: 0x40, count: 1) + [UInt8](repeating: 0, count: length - 2) + [0x80]
+                let error = decodeError(Self.templates, map + [0x81] + [UInt8](repeating: 0x80, count: padding))
+                #expect(error?.code == .r7, "length \(length)")
+                #expect(error?.offset == 0)
+            }
+            let cut = [UInt8](repeating: 0x40, count: length)
+            #expect(decodeError(Self.templates, cut)?.code == .u1)
+        }
+    }
+}
