@@ -385,6 +385,16 @@ struct DecodeRun {
                 try appendSlot(Slot(instruction: Int32(i), present: true, value: 0, exponent: 0, start: 0,
                                     count: Int32(length)))
                 var entry: UInt64 = 0
+                if instruction.bodyIsFlat {
+                    // Each entry is one run of fields: decoded here, without a nested segment.
+                    let bodyCount = bodyEnd - (i + 2)
+                    while entry < length {
+                        var inner = instruction.bodyHasPresenceMap ? try readPresenceMap() : PresenceMap.none
+                        try reserveSlots(bodyCount)
+                        _ = try decodeFields(from: i + 2, to: bodyEnd, &inner)
+                        entry += 1
+                    }
+                }
                 while entry < length {
                     let inner = instruction.bodyHasPresenceMap ? try readPresenceMap() : PresenceMap.none
                     try decodeBody(i + 2, bodyEnd, inner, depth: depth + 1)

@@ -69,6 +69,9 @@ struct Instruction: Sendable {
     var end: Int32 = 0
     /// For groups and sequences: whether the body (each sequence entry) starts with a presence map.
     var bodyHasPresenceMap = false
+    /// For sequences: whether the body is one or more fields and nothing else (no group,
+    /// sequence or template reference), so each entry is one run of the decoder's field loop.
+    var bodyIsFlat = false
     /// The field id (a FIX tag), or -1 when the template gives none.
     var id: Int32 = -1
     var name: Int32 = 0
@@ -222,6 +225,10 @@ public final class FASTTemplates: Sendable {
             instruction.code = Opcode.make(instruction)
             instruction.fieldCode = instruction.code
             return instruction
+        }
+        for i in instructions.indices where instructions[i].kind == .sequence {
+            let body = i + 2 ..< Int(instructions[i].end)
+            instructions[i].bodyIsFlat = !body.isEmpty && body.allSatisfy { instructions[$0].code != Opcode.structure }
         }
         let fixed = FASTTemplates.fixedFields(&instructions, templates: templates)
         self.instructions = instructions

@@ -60,11 +60,13 @@ struct FixedRunTests {
 
     static let templates = try! FASTTemplates(xml: xml)
 
-    /// The same templates with every field decoded by its own opcode.
+    /// The same templates with every field decoded by its own opcode, and every sequence entry
+    /// as a nested segment.
     static let reference: FASTTemplates = {
         let templates = try! FASTTemplates(xml: xml)
         for i in 0 ..< templates.instructions.count {
             templates.raw.instructions[i].code = templates.raw.instructions[i].fieldCode
+            templates.raw.instructions[i].bodyIsFlat = false
         }
         return templates
     }()
@@ -162,6 +164,7 @@ struct FixedRunTests {
         #expect((0 ..< Self.reference.instructions.count).allSatisfy {
             Self.reference.raw.instructions[$0].code != Opcode.fixedRun
         })
+        #expect(Self.templates.instructions.contains { $0.kind == .sequence && $0.bodyIsFlat })
         // A run never crosses the end of a sequence entry or a group body: S3 ends the entry,
         // G2 ends the group, and each is a run of one (no fixedRun code).
         let names = Self.templates.instructions.map { Self.templates.name($0) }
