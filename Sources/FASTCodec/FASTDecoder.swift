@@ -641,6 +641,24 @@ struct DecodeRun {
         let limit = min(end, start + FASTDecoder.stringBytesMax)
         let destination = arena.pointer + arenaStart
         var stop = start
+        // Eight bytes at a time while eight remain before the limit: the stop bit is found in
+        // one word and the word is stored whole (what lies past the string's end stays within
+        // the room kept in the arena and is not counted).
+        while limit &- stop >= 8 {
+            let word = UInt64(littleEndian: UnsafeRawPointer(input + stop).loadUnaligned(as: UInt64.self))
+            UnsafeMutableRawPointer(destination + (stop &- start))
+                .storeBytes(of: (word & 0x7f7f_7f7f_7f7f_7f7f).littleEndian, as: UInt64.self)
+            let stops = word & 0x8080_8080_8080_8080
+            if stops != 0 {
+                stop &+= stops.trailingZeroBitCount &>> 3 &+ 1
+                let length = stop &- start
+                guard arenaStart + length <= FASTDecoder.arenaBytesMax else { throw arenaExceeded(at: start) }
+                pos = stop
+                arena.count = arenaStart &+ length
+                return (Int32(truncatingIfNeeded: arenaStart), Int32(truncatingIfNeeded: length))
+            }
+            stop &+= 8
+        }
         while stop < limit {
             let byte = input[stop]
             destination[stop &- start] = byte & 0x7f

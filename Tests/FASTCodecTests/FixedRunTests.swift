@@ -332,3 +332,74 @@ struct PresenceMapTests {
         }
     }
 }
+
+@Suite("String bytes")
+struct StringBytesTests {
+    /// `copyBytes` writes exactly the bytes asked for, for every length it handles specially.
+    @Test func copyBytesCopiesExactly() {
+        var random = SplitMix64(seed: 31)
+        for length in 0 ... 70 {
+            let source = (0 ..< length).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            var destination = [UInt8](repeating: 0xee, count: length + 16)
+            source.withUnsafeBufferPointer { from in
+                destination.withUnsafeMutableBufferPointer { to in
+                    copyBytes(to: to.baseAddress! + 8, from: from.baseAddress ?? UnsafePointer(to.baseAddress!), length)
+                }
+            }
+            #expect(Array(destination[8 ..< 8 + length]) == source, "length \(length)")
+            #expect(destination[..<8].allSatisfy { $0 == 0xee } && destination[(8 + length)...].allSatisfy { $0 == 0xee })
+        }
+    }
+
+    static let templates = try! FASTTemplates(xml: """
+        <templates xmlns="http://www.fixprotocol.org/ns/fast/td/1.1">
+          <template name="T" id="1">
+            <string name="A" id="1"/>
+            <string name="B" id="2" presence="optional"><copy/></string>
+            <uInt32 name="C" id="3"/>
+          </template>
+        </templates>
+        """)
+
+    /// Strings of every length from 1 to 40 bytes, with the input ending right after them or
+    /// followed by more bytes: read the same, and previous values copy back the same.
+    @Test func stringsOfEveryLength() throws {
+        var random = SplitMix64(seed: 32)
+        for length in 1 ... 40 {
+            for padding in [0, 3, 8, 20] {
+                let text = String((0 ..< length).map { _ in Character(Unicode.Scalar(UInt8(33 + random.below(90)))) })
+                var encoder = FASTEncoder(templates: Self.templates)
+                var stream: [UInt8] = []
+                let first = FASTRecord(templateID: 1, template: "T", fields: [
+                    FASTField("A", .string(text)), FASTField("B", .string(text)), FASTField("C", .uint(5)),
+                ])
+                let second = FASTRecord(templateID: 1, template: "T", fields: [
+                    FASTField("A", .string(String(text.reversed()))), FASTField("B", .string(text)), FASTField("C", .uint(6)),
+                ])
+                try encoder.encode(first, into: &stream)
+                try encoder.encode(second, into: &stream)
+                let total = stream.count
+                stream += [UInt8](repeating: 0xff, count: padding)
+                var decoder = FASTDecoder(templates: Self.templates)
+                var message = FASTMessage()
+                var offset = 0
+                offset += try decoder.decode(stream[offset...], into: &message)
+                #expect(message.record(in: Self.templates) == first)
+                offset += try decoder.decode(stream[offset...], into: &message)
+                #expect(message.record(in: Self.templates) == second)
+                #expect(offset == total)
+            }
+        }
+    }
+
+    /// A string cut off by the end of the input, after 1 to 20 bytes, is U1 at its start.
+    @Test func cutStringIsU1() {
+        for length in 1 ... 20 {
+            let bytes: [UInt8] = [0xc0, 0x81] + [UInt8](repeating: 0x41, count: length)
+            let error = decodeError(Self.templates, bytes)
+            #expect(error?.code == .u1, "length \(length)")
+            #expect(error?.offset == 2)
+            #expect(error?.field == "A")
+        }
+    }
+}
