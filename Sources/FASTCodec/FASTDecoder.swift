@@ -1071,14 +1071,15 @@ struct Wire {
         let first = input[start]
         // The first group's seven bits, sign-extended from bit 6.
         let head = Int64(Int8(bitPattern: first << 1) >> 1)
-        // A first byte of 0 or 0x7f may be overlong, which the checked path tests.
-        if end &- start >= 9 && first != 0 && first != 0x7f, let (value, next) = stopBitTail(head, from: start &+ 1) {
-            return (nullable && value > 0 ? value &- 1 : value, next)
-        }
         guard start &+ 1 < end else { throw FASTError(.u1, "input ends inside an integer", offset: start &+ 1) }
+        // A first byte of 0 or 0x7f is overlong unless the second byte's sign bit needs it (a
+        // positive value whose top group has bit 6 set starts with 0, for one).
         let second = input[start &+ 1]
         if (first == 0 && second & 0x40 == 0) || (first == 0x7f && second & 0x40 != 0) {
             throw FASTError(.r6, "integer has an overlong encoding", offset: start)
+        }
+        if end &- start >= 9, let (value, next) = stopBitTail(head, from: start &+ 1) {
+            return (nullable && value > 0 ? value &- 1 : value, next)
         }
         let (value, next, isNullableMax) = try stopBitChecked(head, start: start, nullable: nullable)
         return (nullable && value > 0 && !isNullableMax ? value - 1 : value, next)

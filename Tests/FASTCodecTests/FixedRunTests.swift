@@ -403,3 +403,46 @@ struct StringBytesTests {
         }
     }
 }
+
+@Suite("Long signed integers")
+struct LongSignedTests {
+    /// Values whose encoding starts with a 0x00 or 0x7f byte (the sign needs a group of its
+    /// own) and others of every length, with and without bytes after them in the input.
+    @Test func signedValuesOfEveryLength() throws {
+        var values: [Int64] = [Int64.max, Int64.min, -1, 0, 63, 64, -64, -65]
+        for bits in stride(from: 6, through: 62, by: 7) {
+            let power = Int64(1) << Int64(bits)
+            values += [power, power - 1, power + 1, -power, -power - 1, -power + 1]
+        }
+        for value in values {
+            for padding in [0, 4, 12] {
+                for (id, name) in [(UInt32(4), "I64"), (6, "I64N")] {
+                    let record = FASTRecord(templateID: id, template: name, fields: [
+                        FASTField(id == 4 ? "V4" : "V6", .int(value)),
+                    ])
+                    var encoder = FASTEncoder(templates: integerTemplates)
+                    var bytes: [UInt8] = []
+                    try encoder.encode(record, into: &bytes)
+                    let total = bytes.count
+                    bytes += [UInt8](repeating: 0x81, count: padding)
+                    var decoder = FASTDecoder(templates: integerTemplates)
+                    var message = FASTMessage()
+                    let used = try decoder.decode(bytes, into: &message)
+                    #expect(used == total)
+                    #expect(message.record(in: integerTemplates) == record, "\(value)")
+                }
+            }
+        }
+    }
+
+    /// A leading 0x00 or 0x7f group that the value does not need is R6, however many bytes follow.
+    @Test func overlongLeadingGroupsAreR6() {
+        for padding in [0, 12] {
+            let tail = [UInt8](repeating: 0x81, count: padding)
+            #expect(decodeError(integerTemplates, [0xc0, 0x84, 0x00, 0x3f, 0x81] + tail)?.code == .r6)
+            #expect(decodeError(integerTemplates, [0xc0, 0x84, 0x7f, 0x40, 0x81] + tail)?.code == .r6)
+            #expect(decodeError(integerTemplates, [0xc0, 0x84, 0x00, 0x40, 0x00, 0x81] + tail)?.code == nil)
+            #expect(decodeError(integerTemplates, [0xc0, 0x84, 0x7f, 0x3f, 0x00, 0x81] + tail)?.code == nil)
+        }
+    }
+}
