@@ -131,6 +131,7 @@ struct DecodeRun {
     // The decoder and the message own these objects for the whole run (`decodeBuffer` keeps
     // them alive), so the run holds them without reference counting.
     unowned(unsafe) let templates: FASTTemplates
+    unowned(unsafe) let program: RawProgram
     let instructions: UnsafePointer<Instruction>
     let fixed: UnsafePointer<FixedField>
     let constants: UnsafePointer<UInt8>
@@ -149,6 +150,7 @@ struct DecodeRun {
         self.input = input
         self.end = end
         self.templates = templates
+        self.program = templates.raw
         self.instructions = UnsafePointer(templates.raw.instructions)
         self.fixed = UnsafePointer(templates.raw.fixed)
         self.constants = UnsafePointer(templates.raw.constants)
@@ -247,7 +249,7 @@ struct DecodeRun {
     mutating func decodeMessage() throws(FASTError) -> Int {
         var map = try readPresenceMap()
         let index = try decodeTemplateID(&map)
-        let template = templates.raw.templates[index]
+        let template = program.templates[index]
         // reset="yes" resets every dictionary before the message body (the template id just
         // read stays the previous template id). It applies to a message's template, not to a
         // template reached through a dynamic reference.
@@ -270,14 +272,18 @@ struct DecodeRun {
             guard let value = try wire.readInteger(UInt32Type.self, &pos, nullable: false) else { preconditionFailure() }
             position = pos
             id = UInt32(value)
-            dictionary.templateIDState = DictionaryState.assigned
-            dictionary.templateID = id
-        } else if let previous = dictionary.previousTemplateID {
+            // The decoder owns the dictionary for the whole run: use it without retaining it.
+            Unmanaged.passUnretained(dictionary)._withUnsafeGuaranteedRef {
+                $0.templateIDState = DictionaryState.assigned
+                $0.templateID = id
+            }
+        } else if let previous = Unmanaged.passUnretained(dictionary)._withUnsafeGuaranteedRef({ $0.previousTemplateID }) {
             id = previous
         } else {
             throw failure(.d5, "template id is absent and there is no previous template id", at: start)
         }
-        guard let index = templates.raw.templateIndex(id: id) ?? templates.templateIndex(id: id) else {
+        let dense = Unmanaged.passUnretained(program)._withUnsafeGuaranteedRef { $0.templateIndex(id: id) }
+        guard let index = dense ?? templates.templateIndex(id: id) else {
             throw failure(.d9, "template id \(id) is not in the template set", at: start)
         }
         return index
@@ -407,7 +413,7 @@ struct DecodeRun {
                 }
                 var inner = try readPresenceMap()
                 let index = try decodeTemplateID(&inner)
-                let template = templates.raw.templates[index]
+                let template = program.templates[index]
                 try appendSlot(Slot(instruction: Int32(i), present: true, value: 0, exponent: 0,
                                     start: Int32(index), count: 0))
                 do {
