@@ -142,10 +142,34 @@ final class DictionaryStorage: @unchecked Sendable {
 }
 
 /// Copies a few bytes without a library call (most FAST strings are short); long runs use memmove.
+/// From 4 to 32 bytes the copy is two to four word loads and stores that may overlap, so no
+/// byte outside either range is read or written.
 @inline(__always)
 func copyBytes(to destination: UnsafeMutablePointer<UInt8>, from source: UnsafePointer<UInt8>, _ length: Int) {
     if length > 32 {
         destination.update(from: source, count: length)
+        return
+    }
+    let from = UnsafeRawPointer(source)
+    let to = UnsafeMutableRawPointer(destination)
+    if length >= 8 {
+        let head = from.loadUnaligned(as: UInt64.self)
+        let tail = from.loadUnaligned(fromByteOffset: length &- 8, as: UInt64.self)
+        if length > 16 {
+            let second = from.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+            let third = from.loadUnaligned(fromByteOffset: length &- 16, as: UInt64.self)
+            to.storeBytes(of: second, toByteOffset: 8, as: UInt64.self)
+            to.storeBytes(of: third, toByteOffset: length &- 16, as: UInt64.self)
+        }
+        to.storeBytes(of: head, as: UInt64.self)
+        to.storeBytes(of: tail, toByteOffset: length &- 8, as: UInt64.self)
+        return
+    }
+    if length >= 4 {
+        let head = from.loadUnaligned(as: UInt32.self)
+        let tail = from.loadUnaligned(fromByteOffset: length &- 4, as: UInt32.self)
+        to.storeBytes(of: head, as: UInt32.self)
+        to.storeBytes(of: tail, toByteOffset: length &- 4, as: UInt32.self)
         return
     }
     var i = 0

@@ -131,7 +131,9 @@ struct DecodeRun {
     // The decoder and the message own these objects for the whole run (`decodeBuffer` keeps
     // them alive), so the run holds them without reference counting.
     unowned(unsafe) let templates: FASTTemplates
+    unowned(unsafe) let program: RawProgram
     let instructions: UnsafePointer<Instruction>
+    let fixed: UnsafePointer<FixedField>
     let constants: UnsafePointer<UInt8>
     var position = 0
     unowned(unsafe) let dictionary: DictionaryStorage
@@ -148,7 +150,9 @@ struct DecodeRun {
         self.input = input
         self.end = end
         self.templates = templates
+        self.program = templates.raw
         self.instructions = UnsafePointer(templates.raw.instructions)
+        self.fixed = UnsafePointer(templates.raw.fixed)
         self.constants = UnsafePointer(templates.raw.constants)
         self.slotStorage = slots
         self.arena = ArenaWriter(arena)
@@ -177,7 +181,44 @@ struct DecodeRun {
     // MARK: Presence maps
 
     /// Reads a presence map, taking its first 63 bits into a register in the same pass.
+    @inline(__always)
     mutating func readPresenceMap() throws(FASTError) -> PresenceMap {
+        let start = position
+        if end &- start >= 8 {
+            // Most maps are a few bytes: with eight input bytes at hand, find the stop bit in
+            // one word and gather the 7-bit groups without a loop.
+            let word = UInt64(littleEndian: UnsafeRawPointer(input + start).loadUnaligned(as: UInt64.self))
+            let stops = word & 0x8080_8080_8080_8080
+            if stops != 0 {
+                let count = stops.trailingZeroBitCount &>> 3 &+ 1
+                if count > 1 && (word &>> UInt64((count &- 1) &* 8)) & 0xff == 0x80 {
+                    throw failure(.r7, "presence map is overlong", at: start)
+                }
+                position = start &+ count
+                return PresenceMap(bits: Self.gatherMap(word, count: count), next: position, end: position)
+            }
+        }
+        return try readLongPresenceMap()
+    }
+
+    /// The bits of a map of `count` bytes (1...8) that are the low bytes of `word` (the map's
+    /// first byte lowest), in the register layout of ``PresenceMap``: the first byte's seven
+    /// bits at the top, then the sentinel bit.
+    @inline(__always)
+    static func gatherMap(_ word: UInt64, count: Int) -> UInt64 {
+        // Keep the map's bytes, first byte at the top, without their stop bits.
+        let kept = count == 8 ? word : word & ((1 &<< UInt64(count &* 8)) &- 1)
+        var x = kept.byteSwapped & 0x7f7f_7f7f_7f7f_7f7f
+        // Close the gaps left by the stop bits: pairs of bytes into 14 bits, then 28, then 56.
+        x = (x & 0x007f_007f_007f_007f) | ((x & 0x7f00_7f00_7f00_7f00) &>> 1)
+        x = (x & 0x0000_3fff_0000_3fff) | ((x & 0x3fff_0000_3fff_0000) &>> 2)
+        x = (x & 0x0000_0000_0fff_ffff) | ((x & 0x0fff_ffff_0000_0000) &>> 4)
+        return x &<< 8 | 1 &<< UInt64(63 &- count &* 7)
+    }
+
+    /// ``readPresenceMap()`` for a map of more than eight bytes or near the end of the input.
+    @inline(never)
+    mutating func readLongPresenceMap() throws(FASTError) -> PresenceMap {
         let start = position
         var stop = start
         var bits: UInt64 = 0
@@ -208,7 +249,7 @@ struct DecodeRun {
     mutating func decodeMessage() throws(FASTError) -> Int {
         var map = try readPresenceMap()
         let index = try decodeTemplateID(&map)
-        let template = templates.raw.templates[index]
+        let template = program.templates[index]
         // reset="yes" resets every dictionary before the message body (the template id just
         // read stays the previous template id). It applies to a message's template, not to a
         // template reached through a dynamic reference.
@@ -231,14 +272,18 @@ struct DecodeRun {
             guard let value = try wire.readInteger(UInt32Type.self, &pos, nullable: false) else { preconditionFailure() }
             position = pos
             id = UInt32(value)
-            dictionary.templateIDState = DictionaryState.assigned
-            dictionary.templateID = id
-        } else if let previous = dictionary.previousTemplateID {
+            // The decoder owns the dictionary for the whole run: use it without retaining it.
+            Unmanaged.passUnretained(dictionary)._withUnsafeGuaranteedRef {
+                $0.templateIDState = DictionaryState.assigned
+                $0.templateID = id
+            }
+        } else if let previous = Unmanaged.passUnretained(dictionary)._withUnsafeGuaranteedRef({ $0.previousTemplateID }) {
             id = previous
         } else {
             throw failure(.d5, "template id is absent and there is no previous template id", at: start)
         }
-        guard let index = templates.raw.templateIndex(id: id) ?? templates.templateIndex(id: id) else {
+        let dense = Unmanaged.passUnretained(program)._withUnsafeGuaranteedRef { $0.templateIndex(id: id) }
+        guard let index = dense ?? templates.templateIndex(id: id) else {
             throw failure(.d9, "template id \(id) is not in the template set", at: start)
         }
         return index
@@ -346,6 +391,16 @@ struct DecodeRun {
                 try appendSlot(Slot(instruction: Int32(i), present: true, value: 0, exponent: 0, start: 0,
                                     count: Int32(length)))
                 var entry: UInt64 = 0
+                if instruction.bodyIsFlat {
+                    // Each entry is one run of fields: decoded here, without a nested segment.
+                    let bodyCount = bodyEnd - (i + 2)
+                    while entry < length {
+                        var inner = instruction.bodyHasPresenceMap ? try readPresenceMap() : PresenceMap.none
+                        try reserveSlots(bodyCount)
+                        _ = try decodeFields(from: i + 2, to: bodyEnd, &inner)
+                        entry += 1
+                    }
+                }
                 while entry < length {
                     let inner = instruction.bodyHasPresenceMap ? try readPresenceMap() : PresenceMap.none
                     try decodeBody(i + 2, bodyEnd, inner, depth: depth + 1)
@@ -358,7 +413,7 @@ struct DecodeRun {
                 }
                 var inner = try readPresenceMap()
                 let index = try decodeTemplateID(&inner)
-                let template = templates.raw.templates[index]
+                let template = program.templates[index]
                 try appendSlot(Slot(instruction: Int32(i), present: true, value: 0, exponent: 0,
                                     start: Int32(index), count: 0))
                 do {
@@ -377,16 +432,12 @@ struct DecodeRun {
 
     // MARK: Fields
 
-    /// Decodes one field into its slot, with the code specialised for the field's type, operator
-    /// and presence. Integers and decimals are decoded inline; strings and byte vectors, which
-    /// need the arena and the dictionary's byte pool, take a call that gets the presence bit and
-    /// the position by value.
     /// Decodes a run of fields, from `first` up to the next structure instruction or `last`, and
     /// returns the index after the run. The position, the presence map and the next slot stay in
     /// registers for the whole run (the map is copied in and out), and each field writes its
     /// slot once. Integers and decimals are decoded inline; strings and byte vectors, which need
     /// the arena and the dictionary's byte pool, take a call that gets the presence bit and the
-    /// position by value.
+    /// position by value. A run of fixed fields (see ``FixedField``) is decoded in one step.
     mutating func decodeFields(from first: Int, to last: Int, _ segmentMap: inout PresenceMap) throws(FASTError) -> Int {
         var map = segmentMap
         var pos = position
@@ -396,123 +447,139 @@ struct DecodeRun {
         var out = runStart
         var i = first
         var code = instructions[i].code
-        repeat {
+        while true {
             let p = instructions + i
             let index = Int32(truncatingIfNeeded: i)
-            do {
-                try decodeField(code, p, out, index, w, &pos, &map)
-            } catch {
-                throw annotate(error, p.pointee)
+            if code == Opcode.fixedRun {
+                let taken = Wire.takeFixedRun(fixed + i, out, input, &map)
+                if taken == 0 {
+                    // The first field's bit is set: decode it with its own opcode.
+                    code = p.pointee.fieldCode
+                    continue
+                }
+                out += taken
+                i &+= taken
+            } else {
+                do {
+                    try decodeField(code, p, out, index, w, &pos, &map)
+                } catch {
+                    throw annotate(error, p.pointee)
+                }
+                out += 1
+                i &+= 1
             }
-            out += 1
-            i &+= 1
             if i == last { break }
             code = instructions[i].code
-        } while code != Opcode.structure
+            if code == Opcode.structure { break }
+        }
         position = pos
         slotCount &+= out - runStart
         segmentMap = map
         return i
     }
 
+    /// Decodes one field into its slot, with the code specialised for the field's type, operator
+    /// and presence. Integers and decimals are decoded inline; strings and byte vectors, which
+    /// need the arena and the dictionary's byte pool, take a call that gets the presence bit and
+    /// the position by value.
     @inline(__always)
     mutating func decodeField(_ code: UInt8, _ p: UnsafePointer<Instruction>, _ out: UnsafeMutablePointer<Slot>,
                               _ index: Int32, _ w: Wire, _ pos: inout Int, _ map: inout PresenceMap) throws(FASTError) {
         switch code {
-        case 0x10: try w.integerField(p, out, index, NoOperator.self, UInt32Type.self, MandatoryField.self, &pos, &map)
-        case 0x11: try w.integerField(p, out, index, NoOperator.self, UInt32Type.self, OptionalField.self, &pos, &map)
-        case 0x12: try w.integerField(p, out, index, ConstantOperator.self, UInt32Type.self, MandatoryField.self, &pos, &map)
-        case 0x13: try w.integerField(p, out, index, ConstantOperator.self, UInt32Type.self, OptionalField.self, &pos, &map)
-        case 0x14: try w.integerField(p, out, index, DefaultOperator.self, UInt32Type.self, MandatoryField.self, &pos, &map)
-        case 0x15: try w.integerField(p, out, index, DefaultOperator.self, UInt32Type.self, OptionalField.self, &pos, &map)
-        case 0x16: try w.integerField(p, out, index, CopyOperator.self, UInt32Type.self, MandatoryField.self, &pos, &map)
-        case 0x17: try w.integerField(p, out, index, CopyOperator.self, UInt32Type.self, OptionalField.self, &pos, &map)
-        case 0x18: try w.integerField(p, out, index, IncrementOperator.self, UInt32Type.self, MandatoryField.self, &pos, &map)
-        case 0x19: try w.integerField(p, out, index, IncrementOperator.self, UInt32Type.self, OptionalField.self, &pos, &map)
-        case 0x1a: try w.integerField(p, out, index, DeltaOperator.self, UInt32Type.self, MandatoryField.self, &pos, &map)
-        case 0x1b: try w.integerField(p, out, index, DeltaOperator.self, UInt32Type.self, OptionalField.self, &pos, &map)
-        case 0x20: try w.integerField(p, out, index, NoOperator.self, Int32Type.self, MandatoryField.self, &pos, &map)
-        case 0x21: try w.integerField(p, out, index, NoOperator.self, Int32Type.self, OptionalField.self, &pos, &map)
-        case 0x22: try w.integerField(p, out, index, ConstantOperator.self, Int32Type.self, MandatoryField.self, &pos, &map)
-        case 0x23: try w.integerField(p, out, index, ConstantOperator.self, Int32Type.self, OptionalField.self, &pos, &map)
-        case 0x24: try w.integerField(p, out, index, DefaultOperator.self, Int32Type.self, MandatoryField.self, &pos, &map)
-        case 0x25: try w.integerField(p, out, index, DefaultOperator.self, Int32Type.self, OptionalField.self, &pos, &map)
-        case 0x26: try w.integerField(p, out, index, CopyOperator.self, Int32Type.self, MandatoryField.self, &pos, &map)
-        case 0x27: try w.integerField(p, out, index, CopyOperator.self, Int32Type.self, OptionalField.self, &pos, &map)
-        case 0x28: try w.integerField(p, out, index, IncrementOperator.self, Int32Type.self, MandatoryField.self, &pos, &map)
-        case 0x29: try w.integerField(p, out, index, IncrementOperator.self, Int32Type.self, OptionalField.self, &pos, &map)
-        case 0x2a: try w.integerField(p, out, index, DeltaOperator.self, Int32Type.self, MandatoryField.self, &pos, &map)
-        case 0x2b: try w.integerField(p, out, index, DeltaOperator.self, Int32Type.self, OptionalField.self, &pos, &map)
-        case 0x30: try w.integerField(p, out, index, NoOperator.self, UInt64Type.self, MandatoryField.self, &pos, &map)
-        case 0x31: try w.integerField(p, out, index, NoOperator.self, UInt64Type.self, OptionalField.self, &pos, &map)
-        case 0x32: try w.integerField(p, out, index, ConstantOperator.self, UInt64Type.self, MandatoryField.self, &pos, &map)
-        case 0x33: try w.integerField(p, out, index, ConstantOperator.self, UInt64Type.self, OptionalField.self, &pos, &map)
-        case 0x34: try w.integerField(p, out, index, DefaultOperator.self, UInt64Type.self, MandatoryField.self, &pos, &map)
-        case 0x35: try w.integerField(p, out, index, DefaultOperator.self, UInt64Type.self, OptionalField.self, &pos, &map)
-        case 0x36: try w.integerField(p, out, index, CopyOperator.self, UInt64Type.self, MandatoryField.self, &pos, &map)
-        case 0x37: try w.integerField(p, out, index, CopyOperator.self, UInt64Type.self, OptionalField.self, &pos, &map)
-        case 0x38: try w.integerField(p, out, index, IncrementOperator.self, UInt64Type.self, MandatoryField.self, &pos, &map)
-        case 0x39: try w.integerField(p, out, index, IncrementOperator.self, UInt64Type.self, OptionalField.self, &pos, &map)
-        case 0x3a: try w.integerField(p, out, index, DeltaOperator.self, UInt64Type.self, MandatoryField.self, &pos, &map)
-        case 0x3b: try w.integerField(p, out, index, DeltaOperator.self, UInt64Type.self, OptionalField.self, &pos, &map)
-        case 0x40: try w.integerField(p, out, index, NoOperator.self, Int64Type.self, MandatoryField.self, &pos, &map)
-        case 0x41: try w.integerField(p, out, index, NoOperator.self, Int64Type.self, OptionalField.self, &pos, &map)
-        case 0x42: try w.integerField(p, out, index, ConstantOperator.self, Int64Type.self, MandatoryField.self, &pos, &map)
-        case 0x43: try w.integerField(p, out, index, ConstantOperator.self, Int64Type.self, OptionalField.self, &pos, &map)
-        case 0x44: try w.integerField(p, out, index, DefaultOperator.self, Int64Type.self, MandatoryField.self, &pos, &map)
-        case 0x45: try w.integerField(p, out, index, DefaultOperator.self, Int64Type.self, OptionalField.self, &pos, &map)
-        case 0x46: try w.integerField(p, out, index, CopyOperator.self, Int64Type.self, MandatoryField.self, &pos, &map)
-        case 0x47: try w.integerField(p, out, index, CopyOperator.self, Int64Type.self, OptionalField.self, &pos, &map)
-        case 0x48: try w.integerField(p, out, index, IncrementOperator.self, Int64Type.self, MandatoryField.self, &pos, &map)
-        case 0x49: try w.integerField(p, out, index, IncrementOperator.self, Int64Type.self, OptionalField.self, &pos, &map)
-        case 0x4a: try w.integerField(p, out, index, DeltaOperator.self, Int64Type.self, MandatoryField.self, &pos, &map)
-        case 0x4b: try w.integerField(p, out, index, DeltaOperator.self, Int64Type.self, OptionalField.self, &pos, &map)
-        case 0x50: try w.decimalField(p, out, index, NoOperator.self, MandatoryField.self, &pos, &map)
-        case 0x51: try w.decimalField(p, out, index, NoOperator.self, OptionalField.self, &pos, &map)
-        case 0x52: try w.decimalField(p, out, index, ConstantOperator.self, MandatoryField.self, &pos, &map)
-        case 0x53: try w.decimalField(p, out, index, ConstantOperator.self, OptionalField.self, &pos, &map)
-        case 0x54: try w.decimalField(p, out, index, DefaultOperator.self, MandatoryField.self, &pos, &map)
-        case 0x55: try w.decimalField(p, out, index, DefaultOperator.self, OptionalField.self, &pos, &map)
-        case 0x56: try w.decimalField(p, out, index, CopyOperator.self, MandatoryField.self, &pos, &map)
-        case 0x57: try w.decimalField(p, out, index, CopyOperator.self, OptionalField.self, &pos, &map)
-        case 0x5a: try w.decimalField(p, out, index, DeltaOperator.self, MandatoryField.self, &pos, &map)
-        case 0x5b: try w.decimalField(p, out, index, DeltaOperator.self, OptionalField.self, &pos, &map)
-        case 0x60: (pos, map) = try w.splitDecimalField(p, out, index, NoOperator.self, MandatoryField.self, pos, map)
-        case 0x61: (pos, map) = try w.splitDecimalField(p, out, index, NoOperator.self, OptionalField.self, pos, map)
-        case 0x62: (pos, map) = try w.splitDecimalField(p, out, index, ConstantOperator.self, MandatoryField.self, pos, map)
-        case 0x63: (pos, map) = try w.splitDecimalField(p, out, index, ConstantOperator.self, OptionalField.self, pos, map)
-        case 0x64: (pos, map) = try w.splitDecimalField(p, out, index, DefaultOperator.self, MandatoryField.self, pos, map)
-        case 0x65: (pos, map) = try w.splitDecimalField(p, out, index, DefaultOperator.self, OptionalField.self, pos, map)
-        case 0x66: (pos, map) = try w.splitDecimalField(p, out, index, CopyOperator.self, MandatoryField.self, pos, map)
-        case 0x67: (pos, map) = try w.splitDecimalField(p, out, index, CopyOperator.self, OptionalField.self, pos, map)
-        case 0x68: (pos, map) = try w.splitDecimalField(p, out, index, IncrementOperator.self, MandatoryField.self, pos, map)
-        case 0x69: (pos, map) = try w.splitDecimalField(p, out, index, IncrementOperator.self, OptionalField.self, pos, map)
-        case 0x6a: (pos, map) = try w.splitDecimalField(p, out, index, DeltaOperator.self, MandatoryField.self, pos, map)
-        case 0x6b: (pos, map) = try w.splitDecimalField(p, out, index, DeltaOperator.self, OptionalField.self, pos, map)
-        case 0x70: try bytesField(p, out, index, NoOperator.self, ASCIIType.self, MandatoryField.self, &pos, &map)
-        case 0x71: try bytesField(p, out, index, NoOperator.self, ASCIIType.self, OptionalField.self, &pos, &map)
-        case 0x72: try bytesField(p, out, index, ConstantOperator.self, ASCIIType.self, MandatoryField.self, &pos, &map)
-        case 0x73: try bytesField(p, out, index, ConstantOperator.self, ASCIIType.self, OptionalField.self, &pos, &map)
-        case 0x74: try bytesField(p, out, index, DefaultOperator.self, ASCIIType.self, MandatoryField.self, &pos, &map)
-        case 0x75: try bytesField(p, out, index, DefaultOperator.self, ASCIIType.self, OptionalField.self, &pos, &map)
-        case 0x76: try bytesField(p, out, index, CopyOperator.self, ASCIIType.self, MandatoryField.self, &pos, &map)
-        case 0x77: try bytesField(p, out, index, CopyOperator.self, ASCIIType.self, OptionalField.self, &pos, &map)
-        case 0x7a: try bytesField(p, out, index, DeltaOperator.self, ASCIIType.self, MandatoryField.self, &pos, &map)
-        case 0x7b: try bytesField(p, out, index, DeltaOperator.self, ASCIIType.self, OptionalField.self, &pos, &map)
-        case 0x7c: try bytesField(p, out, index, TailOperator.self, ASCIIType.self, MandatoryField.self, &pos, &map)
-        case 0x7d: try bytesField(p, out, index, TailOperator.self, ASCIIType.self, OptionalField.self, &pos, &map)
-        case 0x80: try bytesField(p, out, index, NoOperator.self, VectorType.self, MandatoryField.self, &pos, &map)
-        case 0x81: try bytesField(p, out, index, NoOperator.self, VectorType.self, OptionalField.self, &pos, &map)
-        case 0x82: try bytesField(p, out, index, ConstantOperator.self, VectorType.self, MandatoryField.self, &pos, &map)
-        case 0x83: try bytesField(p, out, index, ConstantOperator.self, VectorType.self, OptionalField.self, &pos, &map)
-        case 0x84: try bytesField(p, out, index, DefaultOperator.self, VectorType.self, MandatoryField.self, &pos, &map)
-        case 0x85: try bytesField(p, out, index, DefaultOperator.self, VectorType.self, OptionalField.self, &pos, &map)
-        case 0x86: try bytesField(p, out, index, CopyOperator.self, VectorType.self, MandatoryField.self, &pos, &map)
-        case 0x87: try bytesField(p, out, index, CopyOperator.self, VectorType.self, OptionalField.self, &pos, &map)
-        case 0x8a: try bytesField(p, out, index, DeltaOperator.self, VectorType.self, MandatoryField.self, &pos, &map)
-        case 0x8b: try bytesField(p, out, index, DeltaOperator.self, VectorType.self, OptionalField.self, &pos, &map)
-        case 0x8c: try bytesField(p, out, index, TailOperator.self, VectorType.self, MandatoryField.self, &pos, &map)
-        case 0x8d: try bytesField(p, out, index, TailOperator.self, VectorType.self, OptionalField.self, &pos, &map)
+        case 2: try w.integerField(p, out, index, NoOperator.self, UInt32Type.self, MandatoryField.self, &pos, &map)
+        case 3: try w.integerField(p, out, index, NoOperator.self, UInt32Type.self, OptionalField.self, &pos, &map)
+        case 4: try w.integerField(p, out, index, ConstantOperator.self, UInt32Type.self, MandatoryField.self, &pos, &map)
+        case 5: try w.integerField(p, out, index, ConstantOperator.self, UInt32Type.self, OptionalField.self, &pos, &map)
+        case 6: try w.integerField(p, out, index, DefaultOperator.self, UInt32Type.self, MandatoryField.self, &pos, &map)
+        case 7: try w.integerField(p, out, index, DefaultOperator.self, UInt32Type.self, OptionalField.self, &pos, &map)
+        case 8: try w.integerField(p, out, index, CopyOperator.self, UInt32Type.self, MandatoryField.self, &pos, &map)
+        case 9: try w.integerField(p, out, index, CopyOperator.self, UInt32Type.self, OptionalField.self, &pos, &map)
+        case 10: try w.integerField(p, out, index, IncrementOperator.self, UInt32Type.self, MandatoryField.self, &pos, &map)
+        case 11: try w.integerField(p, out, index, IncrementOperator.self, UInt32Type.self, OptionalField.self, &pos, &map)
+        case 12: try w.integerField(p, out, index, DeltaOperator.self, UInt32Type.self, MandatoryField.self, &pos, &map)
+        case 13: try w.integerField(p, out, index, DeltaOperator.self, UInt32Type.self, OptionalField.self, &pos, &map)
+        case 16: try w.integerField(p, out, index, NoOperator.self, Int32Type.self, MandatoryField.self, &pos, &map)
+        case 17: try w.integerField(p, out, index, NoOperator.self, Int32Type.self, OptionalField.self, &pos, &map)
+        case 18: try w.integerField(p, out, index, ConstantOperator.self, Int32Type.self, MandatoryField.self, &pos, &map)
+        case 19: try w.integerField(p, out, index, ConstantOperator.self, Int32Type.self, OptionalField.self, &pos, &map)
+        case 20: try w.integerField(p, out, index, DefaultOperator.self, Int32Type.self, MandatoryField.self, &pos, &map)
+        case 21: try w.integerField(p, out, index, DefaultOperator.self, Int32Type.self, OptionalField.self, &pos, &map)
+        case 22: try w.integerField(p, out, index, CopyOperator.self, Int32Type.self, MandatoryField.self, &pos, &map)
+        case 23: try w.integerField(p, out, index, CopyOperator.self, Int32Type.self, OptionalField.self, &pos, &map)
+        case 24: try w.integerField(p, out, index, IncrementOperator.self, Int32Type.self, MandatoryField.self, &pos, &map)
+        case 25: try w.integerField(p, out, index, IncrementOperator.self, Int32Type.self, OptionalField.self, &pos, &map)
+        case 26: try w.integerField(p, out, index, DeltaOperator.self, Int32Type.self, MandatoryField.self, &pos, &map)
+        case 27: try w.integerField(p, out, index, DeltaOperator.self, Int32Type.self, OptionalField.self, &pos, &map)
+        case 30: try w.integerField(p, out, index, NoOperator.self, UInt64Type.self, MandatoryField.self, &pos, &map)
+        case 31: try w.integerField(p, out, index, NoOperator.self, UInt64Type.self, OptionalField.self, &pos, &map)
+        case 32: try w.integerField(p, out, index, ConstantOperator.self, UInt64Type.self, MandatoryField.self, &pos, &map)
+        case 33: try w.integerField(p, out, index, ConstantOperator.self, UInt64Type.self, OptionalField.self, &pos, &map)
+        case 34: try w.integerField(p, out, index, DefaultOperator.self, UInt64Type.self, MandatoryField.self, &pos, &map)
+        case 35: try w.integerField(p, out, index, DefaultOperator.self, UInt64Type.self, OptionalField.self, &pos, &map)
+        case 36: try w.integerField(p, out, index, CopyOperator.self, UInt64Type.self, MandatoryField.self, &pos, &map)
+        case 37: try w.integerField(p, out, index, CopyOperator.self, UInt64Type.self, OptionalField.self, &pos, &map)
+        case 38: try w.integerField(p, out, index, IncrementOperator.self, UInt64Type.self, MandatoryField.self, &pos, &map)
+        case 39: try w.integerField(p, out, index, IncrementOperator.self, UInt64Type.self, OptionalField.self, &pos, &map)
+        case 40: try w.integerField(p, out, index, DeltaOperator.self, UInt64Type.self, MandatoryField.self, &pos, &map)
+        case 41: try w.integerField(p, out, index, DeltaOperator.self, UInt64Type.self, OptionalField.self, &pos, &map)
+        case 44: try w.integerField(p, out, index, NoOperator.self, Int64Type.self, MandatoryField.self, &pos, &map)
+        case 45: try w.integerField(p, out, index, NoOperator.self, Int64Type.self, OptionalField.self, &pos, &map)
+        case 46: try w.integerField(p, out, index, ConstantOperator.self, Int64Type.self, MandatoryField.self, &pos, &map)
+        case 47: try w.integerField(p, out, index, ConstantOperator.self, Int64Type.self, OptionalField.self, &pos, &map)
+        case 48: try w.integerField(p, out, index, DefaultOperator.self, Int64Type.self, MandatoryField.self, &pos, &map)
+        case 49: try w.integerField(p, out, index, DefaultOperator.self, Int64Type.self, OptionalField.self, &pos, &map)
+        case 50: try w.integerField(p, out, index, CopyOperator.self, Int64Type.self, MandatoryField.self, &pos, &map)
+        case 51: try w.integerField(p, out, index, CopyOperator.self, Int64Type.self, OptionalField.self, &pos, &map)
+        case 52: try w.integerField(p, out, index, IncrementOperator.self, Int64Type.self, MandatoryField.self, &pos, &map)
+        case 53: try w.integerField(p, out, index, IncrementOperator.self, Int64Type.self, OptionalField.self, &pos, &map)
+        case 54: try w.integerField(p, out, index, DeltaOperator.self, Int64Type.self, MandatoryField.self, &pos, &map)
+        case 55: try w.integerField(p, out, index, DeltaOperator.self, Int64Type.self, OptionalField.self, &pos, &map)
+        case 58: try w.decimalField(p, out, index, NoOperator.self, MandatoryField.self, &pos, &map)
+        case 59: try w.decimalField(p, out, index, NoOperator.self, OptionalField.self, &pos, &map)
+        case 60: try w.decimalField(p, out, index, ConstantOperator.self, MandatoryField.self, &pos, &map)
+        case 61: try w.decimalField(p, out, index, ConstantOperator.self, OptionalField.self, &pos, &map)
+        case 62: try w.decimalField(p, out, index, DefaultOperator.self, MandatoryField.self, &pos, &map)
+        case 63: try w.decimalField(p, out, index, DefaultOperator.self, OptionalField.self, &pos, &map)
+        case 64: try w.decimalField(p, out, index, CopyOperator.self, MandatoryField.self, &pos, &map)
+        case 65: try w.decimalField(p, out, index, CopyOperator.self, OptionalField.self, &pos, &map)
+        case 68: try w.decimalField(p, out, index, DeltaOperator.self, MandatoryField.self, &pos, &map)
+        case 69: try w.decimalField(p, out, index, DeltaOperator.self, OptionalField.self, &pos, &map)
+        case 72: (pos, map) = try w.splitDecimalField(p, out, index, NoOperator.self, MandatoryField.self, pos, map)
+        case 73: (pos, map) = try w.splitDecimalField(p, out, index, NoOperator.self, OptionalField.self, pos, map)
+        case 74: (pos, map) = try w.splitDecimalField(p, out, index, ConstantOperator.self, MandatoryField.self, pos, map)
+        case 75: (pos, map) = try w.splitDecimalField(p, out, index, ConstantOperator.self, OptionalField.self, pos, map)
+        case 76: (pos, map) = try w.splitDecimalField(p, out, index, DefaultOperator.self, MandatoryField.self, pos, map)
+        case 77: (pos, map) = try w.splitDecimalField(p, out, index, DefaultOperator.self, OptionalField.self, pos, map)
+        case 78: (pos, map) = try w.splitDecimalField(p, out, index, CopyOperator.self, MandatoryField.self, pos, map)
+        case 79: (pos, map) = try w.splitDecimalField(p, out, index, CopyOperator.self, OptionalField.self, pos, map)
+        case 80: (pos, map) = try w.splitDecimalField(p, out, index, IncrementOperator.self, MandatoryField.self, pos, map)
+        case 81: (pos, map) = try w.splitDecimalField(p, out, index, IncrementOperator.self, OptionalField.self, pos, map)
+        case 82: (pos, map) = try w.splitDecimalField(p, out, index, DeltaOperator.self, MandatoryField.self, pos, map)
+        case 83: (pos, map) = try w.splitDecimalField(p, out, index, DeltaOperator.self, OptionalField.self, pos, map)
+        case 86: try bytesField(p, out, index, NoOperator.self, ASCIIType.self, MandatoryField.self, &pos, &map)
+        case 87: try bytesField(p, out, index, NoOperator.self, ASCIIType.self, OptionalField.self, &pos, &map)
+        case 88: try bytesField(p, out, index, ConstantOperator.self, ASCIIType.self, MandatoryField.self, &pos, &map)
+        case 89: try bytesField(p, out, index, ConstantOperator.self, ASCIIType.self, OptionalField.self, &pos, &map)
+        case 90: try bytesField(p, out, index, DefaultOperator.self, ASCIIType.self, MandatoryField.self, &pos, &map)
+        case 91: try bytesField(p, out, index, DefaultOperator.self, ASCIIType.self, OptionalField.self, &pos, &map)
+        case 92: try bytesField(p, out, index, CopyOperator.self, ASCIIType.self, MandatoryField.self, &pos, &map)
+        case 93: try bytesField(p, out, index, CopyOperator.self, ASCIIType.self, OptionalField.self, &pos, &map)
+        case 96: try bytesField(p, out, index, DeltaOperator.self, ASCIIType.self, MandatoryField.self, &pos, &map)
+        case 97: try bytesField(p, out, index, DeltaOperator.self, ASCIIType.self, OptionalField.self, &pos, &map)
+        case 98: try bytesField(p, out, index, TailOperator.self, ASCIIType.self, MandatoryField.self, &pos, &map)
+        case 99: try bytesField(p, out, index, TailOperator.self, ASCIIType.self, OptionalField.self, &pos, &map)
+        case 100: try bytesField(p, out, index, NoOperator.self, VectorType.self, MandatoryField.self, &pos, &map)
+        case 101: try bytesField(p, out, index, NoOperator.self, VectorType.self, OptionalField.self, &pos, &map)
+        case 102: try bytesField(p, out, index, ConstantOperator.self, VectorType.self, MandatoryField.self, &pos, &map)
+        case 103: try bytesField(p, out, index, ConstantOperator.self, VectorType.self, OptionalField.self, &pos, &map)
+        case 104: try bytesField(p, out, index, DefaultOperator.self, VectorType.self, MandatoryField.self, &pos, &map)
+        case 105: try bytesField(p, out, index, DefaultOperator.self, VectorType.self, OptionalField.self, &pos, &map)
+        case 106: try bytesField(p, out, index, CopyOperator.self, VectorType.self, MandatoryField.self, &pos, &map)
+        case 107: try bytesField(p, out, index, CopyOperator.self, VectorType.self, OptionalField.self, &pos, &map)
+        case 110: try bytesField(p, out, index, DeltaOperator.self, VectorType.self, MandatoryField.self, &pos, &map)
+        case 111: try bytesField(p, out, index, DeltaOperator.self, VectorType.self, OptionalField.self, &pos, &map)
+        case 112: try bytesField(p, out, index, TailOperator.self, VectorType.self, MandatoryField.self, &pos, &map)
+        case 113: try bytesField(p, out, index, TailOperator.self, VectorType.self, OptionalField.self, &pos, &map)
         default: (pos, map) = try w.generalField(p, out, index, pos, map)
         }
     }
@@ -580,6 +647,24 @@ struct DecodeRun {
         let limit = min(end, start + FASTDecoder.stringBytesMax)
         let destination = arena.pointer + arenaStart
         var stop = start
+        // Eight bytes at a time while eight remain before the limit: the stop bit is found in
+        // one word and the word is stored whole (what lies past the string's end stays within
+        // the room kept in the arena and is not counted).
+        while limit &- stop >= 8 {
+            let word = UInt64(littleEndian: UnsafeRawPointer(input + stop).loadUnaligned(as: UInt64.self))
+            UnsafeMutableRawPointer(destination + (stop &- start))
+                .storeBytes(of: (word & 0x7f7f_7f7f_7f7f_7f7f).littleEndian, as: UInt64.self)
+            let stops = word & 0x8080_8080_8080_8080
+            if stops != 0 {
+                stop &+= stops.trailingZeroBitCount &>> 3 &+ 1
+                let length = stop &- start
+                guard arenaStart + length <= FASTDecoder.arenaBytesMax else { throw arenaExceeded(at: start) }
+                pos = stop
+                arena.count = arenaStart &+ length
+                return (Int32(truncatingIfNeeded: arenaStart), Int32(truncatingIfNeeded: length))
+            }
+            stop &+= 8
+        }
         while stop < limit {
             let byte = input[stop]
             destination[stop &- start] = byte & 0x7f
@@ -834,6 +919,41 @@ struct Wire {
         return (bits | 1 << UInt64(63 - (next - start) * 7), next)
     }
 
+    /// Decodes the longest prefix of the fixed run at `run` (see ``FixedField``) whose fields
+    /// read no input: every field of the run that takes a presence map bit needs it clear. The
+    /// clear bits at the top of the map are counted once (past the map's last byte every bit is
+    /// clear), the precomputed slots are copied, and the map is shifted once for all of them.
+    /// Returns the number of fields decoded: zero when the run's first field has its bit set.
+    @inline(__always)
+    static func takeFixedRun(_ run: UnsafePointer<FixedField>, _ out: UnsafeMutablePointer<Slot>,
+                             _ input: UnsafePointer<UInt8>, _ map: inout PresenceMap) -> Int {
+        if map.bits == PresenceMap.drained { (map.bits, map.next) = refill(input, next: map.next, end: map.end) }
+        // Clear bits before the next set bit or the sentinel; when the sentinel is the only bit
+        // left in the register and the map has no bytes left, all further bits are clear too.
+        let clearInRegister = map.bits.leadingZeroBitCount
+        let unlimited = map.bits & (map.bits &- 1) == 0 && map.next >= map.end
+        var clear = unlimited ? Int.max : clearInRegister
+        let count = Int(run.pointee.run)
+        var taken = 0
+        var bits = 0
+        while taken < count {
+            if run[taken].usesBit {
+                if clear == 0 { break }
+                clear &-= 1
+                bits &+= 1
+            }
+            out[taken] = run[taken].slot
+            taken &+= 1
+        }
+        if bits > clearInRegister {
+            // Only when unlimited: past the register's last bit, and every further bit is clear.
+            map.bits = PresenceMap.drained
+        } else {
+            map.bits <<= UInt64(bits)
+        }
+        return taken
+    }
+
     @inline(__always)
     static func nextBit(_ input: UnsafePointer<UInt8>, _ map: inout PresenceMap) -> Bool {
         if map.bits == PresenceMap.drained { (map.bits, map.next) = refill(input, next: map.next, end: map.end) }
@@ -957,14 +1077,15 @@ struct Wire {
         let first = input[start]
         // The first group's seven bits, sign-extended from bit 6.
         let head = Int64(Int8(bitPattern: first << 1) >> 1)
-        // A first byte of 0 or 0x7f may be overlong, which the checked path tests.
-        if end &- start >= 9 && first != 0 && first != 0x7f, let (value, next) = stopBitTail(head, from: start &+ 1) {
-            return (nullable && value > 0 ? value &- 1 : value, next)
-        }
         guard start &+ 1 < end else { throw FASTError(.u1, "input ends inside an integer", offset: start &+ 1) }
+        // A first byte of 0 or 0x7f is overlong unless the second byte's sign bit needs it (a
+        // positive value whose top group has bit 6 set starts with 0, for one).
         let second = input[start &+ 1]
         if (first == 0 && second & 0x40 == 0) || (first == 0x7f && second & 0x40 != 0) {
             throw FASTError(.r6, "integer has an overlong encoding", offset: start)
+        }
+        if end &- start >= 9, let (value, next) = stopBitTail(head, from: start &+ 1) {
+            return (nullable && value > 0 ? value &- 1 : value, next)
         }
         let (value, next, isNullableMax) = try stopBitChecked(head, start: start, nullable: nullable)
         return (nullable && value > 0 && !isNullableMax ? value - 1 : value, next)

@@ -69,6 +69,9 @@ struct Instruction: Sendable {
     var end: Int32 = 0
     /// For groups and sequences: whether the body (each sequence entry) starts with a presence map.
     var bodyHasPresenceMap = false
+    /// For sequences: whether the body is one or more fields and nothing else (no group,
+    /// sequence or template reference), so each entry is one run of the decoder's field loop.
+    var bodyIsFlat = false
     /// The field id (a FIX tag), or -1 when the template gives none.
     var id: Int32 = -1
     var name: Int32 = 0
@@ -76,6 +79,63 @@ struct Instruction: Sendable {
     var owner: Int32 = 0
     /// The decoder's specialised opcode (see `Opcode`), set when the template set is built.
     var code: UInt8 = Opcode.structure
+    /// The field's own specialised opcode: equal to `code`, except where `code` is
+    /// `Opcode.fixedRun` (the field starts a run of fixed fields, see ``FixedField``).
+    var fieldCode: UInt8 = Opcode.structure
+}
+
+/// What a field decodes to when it reads no input: a mandatory constant (no presence map bit),
+/// or a field whose presence map bit is clear and whose value then is fixed by the template
+/// (an optional constant is absent; a default operator gives its initial value or absent).
+///
+/// Consecutive such fields form a run that the decoder handles without a dispatch per field:
+/// it counts the clear bits at the top of the presence map, copies the precomputed slots of the
+/// run's fields up to the first field whose bit is set, and shifts the map once. The first field
+/// of a run of two or more has the opcode `Opcode.fixedRun`; a field whose bit is set falls back
+/// to its own opcode (`Instruction.fieldCode`).
+struct FixedField {
+    /// The slot the field decodes to when it reads no input.
+    var slot: Slot
+    /// Whether the field takes a presence map bit (which must be clear for `slot` to apply).
+    var usesBit: Bool
+    /// For a fixed field: how many fixed fields follow in the same segment, this one included.
+    /// Zero for any other instruction.
+    var run: UInt16
+
+    static let none = FixedField(slot: Slot.absent(-1), usesBit: false, run: 0)
+
+    /// The fixed slot of the instruction at `index`, or nil when the field may read input or
+    /// the dictionary (or a split decimal's mantissa) even when its bit is clear.
+    static func make(_ instruction: Instruction, index: Int32) -> (slot: Slot, usesBit: Bool)? {
+        guard instruction.kind == .field, instruction.code != Opcode.structure,
+              instruction.code != Opcode.general else { return nil }
+        let absent = Slot.absent(index)
+        let value: Slot
+        switch instruction.type {
+        case .int32, .uInt32, .int64, .uInt64:
+            value = Slot(instruction: index, present: true, value: instruction.initialInt, exponent: 0, start: 0,
+                         count: 0)
+        case .decimal:
+            value = Slot(instruction: index, present: true, value: instruction.initialInt,
+                         exponent: instruction.initialExponent, start: 0, count: 0)
+        case .ascii, .unicode, .byteVector:
+            value = Slot(instruction: index, present: true, value: 0, exponent: 0, start: -1 - instruction.initialStart,
+                         count: instruction.initialCount)
+        case .decimalExponent, .decimalMantissa:
+            return nil
+        }
+        switch instruction.op {
+        case .constant:
+            if instruction.optional { return (absent, true) }
+            // A split decimal's present exponent is followed by its mantissa.
+            return instruction.split ? nil : (value, false)
+        case .default:
+            if !instruction.hasInitial { return (absent, true) }
+            return instruction.split ? nil : (value, true)
+        default:
+            return nil
+        }
+    }
 }
 
 /// Decoder opcodes: one per (field kind, operator, presence), so the decode loop dispatches once
@@ -86,15 +146,19 @@ enum Opcode {
     static let structure: UInt8 = 0
     /// Any field without a specialised opcode (decoded by the general path).
     static let general: UInt8 = 255
+    /// The first of two or more consecutive fixed fields (see ``FixedField``).
+    static let fixedRun: UInt8 = 0x01
 
-    static let uInt32: UInt8 = 0x10
-    static let int32: UInt8 = 0x20
-    static let uInt64: UInt8 = 0x30
-    static let int64: UInt8 = 0x40
-    static let decimal: UInt8 = 0x50
-    static let splitDecimal: UInt8 = 0x60
-    static let ascii: UInt8 = 0x70
-    static let vector: UInt8 = 0x80
+    // Each family spans 14 codes (operator << 1 | optional), from 2 up to 113, so the decode
+    // loop's switch compiles to one dense jump table.
+    static let uInt32: UInt8 = 2
+    static let int32: UInt8 = 16
+    static let uInt64: UInt8 = 30
+    static let int64: UInt8 = 44
+    static let decimal: UInt8 = 58
+    static let splitDecimal: UInt8 = 72
+    static let ascii: UInt8 = 86
+    static let vector: UInt8 = 100
 
     static func make(_ instruction: Instruction) -> UInt8 {
         guard instruction.kind == .field else { return structure }
@@ -109,7 +173,7 @@ enum Opcode {
         case .unicode, .byteVector: family = vector
         default: return general
         }
-        return family | instruction.op.rawValue << 1 | (instruction.optional ? 1 : 0)
+        return family + instruction.op.rawValue << 1 + (instruction.optional ? 1 : 0)
     }
 }
 
@@ -156,11 +220,18 @@ public final class FASTTemplates: Sendable {
 
     init(instructions: [Instruction], names: [String], constantBytes: [UInt8], templates: [CompiledTemplate],
          slotTypes: [FieldType]) {
-        self.instructions = instructions.map { instruction in
+        var instructions = instructions.map { instruction in
             var instruction = instruction
             instruction.code = Opcode.make(instruction)
+            instruction.fieldCode = instruction.code
             return instruction
         }
+        for i in instructions.indices where instructions[i].kind == .sequence {
+            let body = i + 2 ..< Int(instructions[i].end)
+            instructions[i].bodyIsFlat = !body.isEmpty && body.allSatisfy { instructions[$0].code != Opcode.structure }
+        }
+        let fixed = FASTTemplates.fixedFields(&instructions, templates: templates)
+        self.instructions = instructions
         self.names = names
         self.constantBytes = constantBytes
         self.templates = templates
@@ -179,7 +250,31 @@ public final class FASTTemplates: Sendable {
         }
         self.dense = dense
         self.sparse = sparse
-        self.raw = RawProgram(instructions: self.instructions, constants: constantBytes, templates: templates, dense: dense)
+        self.raw = RawProgram(instructions: self.instructions, fixed: fixed, constants: constantBytes,
+                              templates: templates, dense: dense)
+    }
+
+    /// The fixed slot of every instruction and the length of the fixed run each one starts;
+    /// marks the first field of every run of two or more with `Opcode.fixedRun`. A run never
+    /// crosses the end of a segment (a template, a group body, a sequence entry).
+    static func fixedFields(_ instructions: inout [Instruction], templates: [CompiledTemplate]) -> [FixedField] {
+        var segmentEnd = [Bool](repeating: false, count: instructions.count + 1)
+        for template in templates { segmentEnd[template.end] = true }
+        for instruction in instructions where instruction.kind == .group || instruction.kind == .sequence {
+            segmentEnd[Int(instruction.end)] = true
+        }
+        var fixed = [FixedField](repeating: .none, count: instructions.count)
+        var i = instructions.count - 1
+        while i >= 0 {
+            if let (slot, usesBit) = FixedField.make(instructions[i], index: Int32(i)) {
+                let following = i + 1 < instructions.count && !segmentEnd[i + 1] ? Int(fixed[i + 1].run) : 0
+                let run = UInt16(min(following + 1, Int(UInt16.max)))
+                fixed[i] = FixedField(slot: slot, usesBit: usesBit, run: run)
+                if run >= 2 { instructions[i].code = Opcode.fixedRun }
+            }
+            i -= 1
+        }
+        return fixed
     }
 
     /// Names of all templates, in document order.
@@ -230,15 +325,20 @@ final class RawProgram: @unchecked Sendable {
     }
 
     let instructions: UnsafeMutablePointer<Instruction>
+    /// Per instruction: its fixed slot and fixed run (see ``FixedField``).
+    let fixed: UnsafeMutablePointer<FixedField>
     let constants: UnsafeMutablePointer<UInt8>
     let templates: UnsafeMutablePointer<Entry>
     /// Template index by id for ids below `FASTTemplates.denseIDMax`; -1 where there is none.
     let dense: UnsafeMutablePointer<Int32>
     let denseCount: Int
 
-    init(instructions: [Instruction], constants: [UInt8], templates: [CompiledTemplate], dense: [Int32]) {
+    init(instructions: [Instruction], fixed: [FixedField], constants: [UInt8], templates: [CompiledTemplate],
+         dense: [Int32]) {
         self.instructions = .allocate(capacity: max(instructions.count, 1))
         self.instructions.initialize(from: instructions, count: instructions.count)
+        self.fixed = .allocate(capacity: max(fixed.count, 1))
+        self.fixed.initialize(from: fixed, count: fixed.count)
         self.constants = .allocate(capacity: max(constants.count, 1))
         self.constants.initialize(from: constants, count: constants.count)
         self.templates = .allocate(capacity: max(templates.count, 1))
@@ -253,6 +353,7 @@ final class RawProgram: @unchecked Sendable {
 
     deinit {
         instructions.deallocate()
+        fixed.deallocate()
         constants.deallocate()
         templates.deallocate()
         dense.deallocate()
