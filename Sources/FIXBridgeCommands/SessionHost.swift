@@ -33,6 +33,8 @@ struct SessionHost {
     let eventLog: @Sendable (String) -> Void
     /// Told of every message in ("in") and out ("out") of each session (metrics).
     var messageObserver: (@Sendable (FIXSessionID, String) -> Void)? = nil
+    /// The sessions' time: the real time, or a virtual clock for a recording.
+    var clock: any FIXRuntimeClock = FIXSystemClock()
 
     /// Loads a dictionary file, or the shipped one for the session's version.
     static func dictionary(_ path: String?, fallback file: String) throws -> FIXDictionary {
@@ -103,14 +105,16 @@ struct SessionHost {
         var fileStore: FileMessageStore?
         if let path = endpoint.fileStorePath {
             let opened = try FileMessageStore(directory: path, sessionID: config.id,
-                                              sync: endpoint.fileStoreSync ? .everyMessage : .everyBatch)
+                                              sync: endpoint.fileStoreSync ? .everyMessage : .everyBatch,
+                                              newStoreCreationTime: clock.now())
             fileStore = opened
             store = opened
         } else {
-            store = InMemoryMessageStore(creationTime: WallClock.now())
+            store = InMemoryMessageStore(creationTime: clock.now())
         }
         let log = try endpoint.fileLogPath.map { try FileMessageLog(directory: $0, sessionID: config.id) }
         let events = eventLog
+        let clock = self.clock
         var session = FIXSession(configuration: config, validator: validator,
                                  nextSenderSequence: store.nextSenderSequence, nextTargetSequence: store.nextTargetSequence,
                                  storeCreationTime: store.creationTime)
@@ -127,12 +131,13 @@ struct SessionHost {
             session: session, store: store, application: application,
             eventLog: { line in
                 events(line)
-                log?.event(line, at: WallClock.now())
+                log?.event(line, at: clock.now())
             },
             messageLog: { [messageObserver] direction, bytes in
                 messageObserver?(config.id, direction)
-                if direction == "in" { log?.incoming(bytes, at: WallClock.now()) } else { log?.outgoing(bytes, at: WallClock.now()) }
-            })
+                if direction == "in" { log?.incoming(bytes, at: clock.now()) } else { log?.outgoing(bytes, at: clock.now()) }
+            },
+            clock: clock)
         return (runtime, fileStore)
     }
 }

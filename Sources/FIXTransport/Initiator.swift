@@ -50,6 +50,17 @@ public final class FIXInitiator: @unchecked Sendable {
         _ = channel
     }
 
+    /// Closes the connection without a Logout and stops reconnecting, as a cut line or a
+    /// crashed process would: the counterparty sees the connection drop. For recordings and
+    /// tests of recovery; `stop` is the graceful end.
+    public func abort() {
+        let channel: Channel? = lock.withLock {
+            stopped = true
+            return self.channel
+        }
+        channel?.close(promise: nil)
+    }
+
     private func connect(group: EventLoopGroup, delay: TimeAmount) {
         let (endpoint, isStopped): ((host: String, port: Int), Bool) = lock.withLock {
             let endpoint = endpoints[attempt % endpoints.count]

@@ -39,13 +39,15 @@ public final class FIXSessionRuntime: @unchecked Sendable {
     public let eventLog: @Sendable (String) -> Void
     /// Message log: direction ("in"/"out") and bytes; defaults to nothing.
     public let messageLog: @Sendable (String, [UInt8]) -> Void
+    /// Where the session reads the time and arms its timer (the real time by default).
+    public let clock: any FIXRuntimeClock
 
     // Everything below is guarded by `lock`.
     private let lock = NIOLock()
     private var session: FIXSession
     private let store: MessageStore
     private var channel: Channel?
-    private var timer: Scheduled<Void>?
+    private var timer: FIXClockTimer?
     /// When `timer` fires (at or before the deadline the session last asked for).
     private var timerDeadline: FIXTimestamp?
     /// Timers armed so far; the last one's number identifies the timer in force.
@@ -77,7 +79,8 @@ public final class FIXSessionRuntime: @unchecked Sendable {
 
     public init(session: FIXSession, store: MessageStore, application: FIXApplication,
                 eventLog: @escaping @Sendable (String) -> Void = { _ in },
-                messageLog: @escaping @Sendable (String, [UInt8]) -> Void = { _, _ in }) {
+                messageLog: @escaping @Sendable (String, [UInt8]) -> Void = { _, _ in },
+                clock: any FIXRuntimeClock = FIXSystemClock()) {
         var session = session
         if store.nextSenderSequence != session.nextSenderSequence || store.nextTargetSequence != session.nextTargetSequence {
             let utcOffset = session.utcOffset
@@ -92,6 +95,7 @@ public final class FIXSessionRuntime: @unchecked Sendable {
         self.application = application
         self.eventLog = eventLog
         self.messageLog = messageLog
+        self.clock = clock
     }
 
     /// Application message types the application handles (others are rejected by the session).
@@ -113,7 +117,7 @@ public final class FIXSessionRuntime: @unchecked Sendable {
             if self.channel != nil { return nil }
             self.channel = channel
             var actions: [SessionAction] = []
-            session.connected(now: WallClock.now(), into: &actions)
+            session.connected(now: clock.now(), into: &actions)
             return actions
         }
         guard let actions else { return false }
@@ -132,7 +136,7 @@ public final class FIXSessionRuntime: @unchecked Sendable {
             if self.channel === channel || self.channel == nil { inReadBatch = false }
             guard self.channel === channel else { return nil }
             var actions: [SessionAction] = []
-            session.disconnected(now: WallClock.now(), into: &actions)
+            session.disconnected(now: clock.now(), into: &actions)
             self.channel = nil
             timer?.cancel()
             timer = nil
@@ -202,7 +206,7 @@ public final class FIXSessionRuntime: @unchecked Sendable {
             let store = self.store
             let storeLock = self.storeLock
             bytes.withUnsafeBytes { raw in
-                session.received(raw, now: WallClock.now(),
+                session.received(raw, now: clock.now(),
                                  stored: { from, through in try storeLock.withLock { try store.messages(from: from, through: through) } },
                                  into: &actions)
             }
@@ -225,7 +229,7 @@ public final class FIXSessionRuntime: @unchecked Sendable {
         var bound: Channel?
         let actions: [SessionAction] = lock.withLock {
             var actions: [SessionAction] = []
-            session.send(msgType: msgType, extraHeader: extraHeader, now: WallClock.now(), into: &actions, body: body)
+            session.send(msgType: msgType, extraHeader: extraHeader, now: clock.now(), into: &actions, body: body)
             bound = channel
             return actions
         }
@@ -237,7 +241,7 @@ public final class FIXSessionRuntime: @unchecked Sendable {
         var bound: Channel?
         let actions: [SessionAction] = lock.withLock {
             var actions: [SessionAction] = []
-            session.logout(text: text, now: WallClock.now(), into: &actions)
+            session.logout(text: text, now: clock.now(), into: &actions)
             bound = channel
             return actions
         }
@@ -330,7 +334,7 @@ public final class FIXSessionRuntime: @unchecked Sendable {
             timer = nil
             timerDeadline = nil
             var actions: [SessionAction] = []
-            session.timerFired(now: WallClock.now(), into: &actions)
+            session.timerFired(now: clock.now(), into: &actions)
             return actions
         }
         run(actions, on: channel)
@@ -368,7 +372,7 @@ public final class FIXSessionRuntime: @unchecked Sendable {
             case .resetStore:
                 storeTouched = true
                 do {
-                    try storeLock.withLock { try store.reset(creationTime: WallClock.now()) }
+                    try storeLock.withLock { try store.reset(creationTime: clock.now()) }
                 } catch {
                     eventLog("\(id): store reset failed: \(error)")
                 }
@@ -390,7 +394,7 @@ public final class FIXSessionRuntime: @unchecked Sendable {
                     }
                     timerArmings += 1
                     let arming = timerArmings
-                    timer = channel.eventLoop.scheduleTask(in: WallClock.delay(until: deadline)) { [weak self] in
+                    timer = clock.schedule(at: deadline, owner: id.description, on: channel.eventLoop) { [weak self] in
                         self?.timerFired(on: channel, arming: arming)
                     }
                 }
