@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import FIXSession
 import FIXTransport
 import NIOCore
@@ -10,10 +11,12 @@ import NIOPosix
 public struct VenueCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "venue",
-        abstract: "Run a simulated venue that answers orders with realistic execution reports.")
+        abstract: "Run a simulated venue that answers orders with realistic execution reports.",
+        discussion: "`fixbridge venue record` records a scripted trading day instead (see its --help).",
+        subcommands: [VenueRecordCommand.self])
 
     @Option(name: .long, help: "Settings file with acceptor sessions (SocketAcceptPort).")
-    var config: String
+    var config: String?
 
     @Option(name: .long, help: "Executions per order: partial fills, the last one completing it.")
     var fillsPerOrder: Int = 2
@@ -31,6 +34,7 @@ public struct VenueCommand: AsyncParsableCommand {
     }
 
     public func run() async throws {
+        guard let config else { throw ValidationError("give --config FILE (or use `fixbridge venue record`)") }
         let sessions = try SessionSettingsFile.load(config)
         StopSignal.install()
         let verbose = self.verbose
@@ -54,4 +58,74 @@ public struct VenueCommand: AsyncParsableCommand {
         await waitUntilDisconnected(runtimes.map(\.1), seconds: sessions.map(\.configuration.logoutTimeoutSeconds).max() ?? 2)
         for server in servers { try? await server.close() }
     }
+}
+
+/// `fixbridge venue record --scenario FILE --out DIR`: records a trading day from a scenario:
+/// the venue and the broker's order and drop-copy sessions over loopback TCP on a virtual clock,
+/// so that the same scenario gives the same bytes on every run.
+public struct VenueRecordCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "record",
+        abstract: "Record a scripted trading day: venue and broker sessions on loopback, on a virtual clock.",
+        discussion: """
+            Runs the scenario's venue (acceptor) and the broker's initiators (the order session and, \
+            with a `drop-copy` line, the drop-copy session) with the real session engine, file store \
+            and file log, over loopback TCP. Time is the scenario's: it moves from one event to the \
+            next, and the sessions' heartbeats fall due on the way. Writes in --out the broker's logs \
+            of the order session (venue-BROKER.fix) and of the drop copy (dropcopy-VENUE.fix), one \
+            message per line, and the venue's end-of-day statement (statement-clearing.csv). The \
+            scenario format is described in the README ("Recording a trading day").
+            """)
+
+    @Option(name: .long, help: "The scenario file.")
+    var scenario: String
+
+    @Option(name: .long, help: "Where the day's files are written (created when missing).")
+    var out: String
+
+    @Option(name: .long, help: "Keep the sessions' stores and QuickFIX-layout logs here (must not exist); default: a temporary directory, removed.")
+    var work: String?
+
+    @Flag(name: .long, help: "Print the sessions' events.")
+    var verbose = false
+
+    public init() {}
+
+    public func run() async throws {
+        let summary = try await record()
+        print(summary.text)
+    }
+
+    func record() async throws -> DayRecorder.Summary {
+        guard let data = FileManager.default.contents(atPath: scenario) else {
+            throw CommandError("\(scenario): cannot read the scenario")
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw CommandError("\(scenario): not UTF-8 text") }
+        let parsed: DayScenario
+        do {
+            parsed = try DayScenario(text: text, file: scenario)
+        } catch let error as DayScenario.ParseError {
+            throw CommandError(error.description)
+        }
+        let workDirectory: String
+        var temporary = false
+        if let work {
+            guard !FileManager.default.fileExists(atPath: work) else {
+                throw CommandError("\(work) exists: give a new directory for the sessions' stores")
+            }
+            workDirectory = work
+        } else {
+            workDirectory = NSTemporaryDirectory() + "fixbridge-record-" + UUID().uuidString
+            temporary = true
+        }
+        defer { if temporary { try? FileManager.default.removeItem(atPath: workDirectory) } }
+        let verbose = self.verbose
+        let recorder = DayRecorder(scenario: parsed, outDirectory: out, workDirectory: workDirectory,
+                                   log: { line in if verbose { printLine(line) } })
+        return try await recorder.run()
+    }
+}
+
+extension VenueRecordCommand: AsyncRunnableCommand {
+    public mutating func runAsync() async throws { try await run() }
 }
