@@ -2,22 +2,25 @@
 # The shipped trading day, end to end on the embedded SQLite database:
 # clients and KYC -> book -> reconciliation -> CRM.
 #
-#   tools/trading-day.sh [--out DIR]        (default var/trading-day; wiped and recreated)
+#   tools/trading-day.sh [--out DIR] [--record]   (default var/trading-day; wiped and recreated)
 #
-# Input: Captures/day-20240315/ (see its README.md; regenerate with
-# python3 tools/make-trading-day.py). Output in DIR: backoffice.sqlite, replay.txt (what the
-# replay changed: the same text on every run, Captures/golden/day-20240315-replay.txt) and
-# reconciliation.html. The terminal gets each step's output and a final summary.
+# Input: Captures/day-20240315/ (see its README.md), recorded from the simulated venue by
+# fixbridge venue record --scenario Specs/scenarios/day-20240315.txt; --record records it again
+# first (the same bytes). Output in DIR: backoffice.sqlite, replay.txt (what the replay changed:
+# the same text on every run, Captures/golden/day-20240315-replay.txt) and reconciliation.html.
+# The terminal gets each step's output and a final summary.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 out=var/trading-day
+record=no
 while [ $# -gt 0 ]; do
     case "$1" in
         --out) out="${2:?--out needs a directory}"; shift 2 ;;
         --out=*) out="${1#--out=}"; shift ;;
+        --record) record=yes; shift ;;
         -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) echo "trading-day.sh: unknown argument $1 (usage: tools/trading-day.sh [--out DIR])" >&2; exit 64 ;;
+        *) echo "trading-day.sh: unknown argument $1 (usage: tools/trading-day.sh [--out DIR] [--record])" >&2; exit 64 ;;
     esac
 done
 
@@ -27,6 +30,11 @@ expired_client=C-2004
 
 swift build --product fixbridge >/dev/null 2>&1 || swift build --product fixbridge
 fixbridge=.build/debug/fixbridge
+
+if [ "$record" = yes ]; then
+    printf '\n== %s\n' "record: venue record --scenario Specs/scenarios/day-20240315.txt --out $day"
+    "$fixbridge" venue record --scenario Specs/scenarios/day-20240315.txt --out "$day"
+fi
 
 case "$out" in ""|/|.|..) echo "trading-day.sh: refusing to wipe '$out'" >&2; exit 64 ;; esac
 rm -rf -- "$out"
