@@ -83,6 +83,63 @@ import Testing
         #expect(result.text.contains("orders:              0 -> 37"))
     }
 
+    /// A small day: a cancel of a filled order is refused, a fill made while the broker is
+    /// disconnected is stored by the venue's session and arrives in the resend after the
+    /// reconnect (PossDupFlag Y), while the drop copy had it at once; heartbeats fall due on
+    /// the virtual clock.
+    @Test func aFillDuringTheOutageArrivesInTheResendAndHeartbeatsFollowTheVirtualClock() async throws {
+        let dir = try TemporaryDirectory(prefix: "fixbridge-record-small")
+        try Data("""
+            day 2024-03-15
+            venue V
+            broker B
+            drop-copy BDC
+            heartbeat 30
+            clordids C- 1
+            orderids O- 1
+            execids E 1
+            commission 0.001 minimum 1.00
+            instrument XYZ USD 10.00 2
+            09:00:00.000 logon
+            09:00:01.000 order A ACC1 buy 100 XYZ limit 10.00
+            09:00:02.000 fill A 100 10.00
+            09:00:03.000 cancel A
+            09:00:04.000 order B ACC1 buy 50 XYZ limit 10.00
+            09:00:05.000 drop
+            09:00:06.000 fill B 50 10.02
+            09:00:10.000 reconnect rewind 0
+            09:01:00.000 logout
+            """.utf8).write(to: URL(fileURLWithPath: dir.file("small.txt")))
+        func record(_ out: String) async throws {
+            let command = try FIXBridgeCommand.parseAsRoot(["venue", "record", "--scenario", dir.file("small.txt"),
+                                                            "--out", dir.file(out)])
+            _ = try await (command as! VenueRecordCommand).record()
+        }
+        try await record("a")
+        try await record("b")
+        for name in ["venue-B.fix", "dropcopy-V.fix", "statement-clearing.csv"] {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: dir.file("a/" + name)))
+                    == Data(contentsOf: URL(fileURLWithPath: dir.file("b/" + name))), "\(name) differs between runs")
+        }
+        let log = try lines(dir.file("a/venue-B.fix")).map { $0.replacingOccurrences(of: "\u{1}", with: "|") }
+        #expect(log.filter { $0.contains("|35=9|") && $0.contains("|41=C-1|") && $0.contains("|434=1|") }.count == 1)
+        let outageFill = log.filter { $0.contains("|35=8|") && $0.contains("|17=E4|") }
+        #expect(outageFill.count == 1 && outageFill.first?.contains("|43=Y|") == true)
+        #expect(outageFill.first?.contains("|122=20240315-09:00:06.000|") == true)
+        #expect(outageFill.first?.contains("|52=20240315-09:00:10.000|") == true)
+        #expect(log.filter { $0.contains("|35=2|") }.count == 1)
+        #expect(log.contains { $0.contains("|35=0|") && $0.contains("|49=V|") && $0.contains("|52=20240315-09:00:40.000|") })
+        #expect(log.contains { $0.contains("|35=0|") && $0.contains("|49=B|") && $0.contains("|52=20240315-09:00:40.000|") })
+        let copy = try lines(dir.file("a/dropcopy-V.fix")).map { $0.replacingOccurrences(of: "\u{1}", with: "|") }
+        let copied = copy.filter { $0.contains("|17=E4|") }
+        #expect(copied.count == 1 && copied.first?.contains("|52=20240315-09:00:06.000|") == true
+                && copied.first?.contains("|43=Y|") == false && copied.first?.contains("|797=Y|") == true)
+        let statement = try lines(dir.file("a/statement-clearing.csv"))
+        #expect(statement == ["TradeDate,ExecId,OrderId,Account,Symbol,Side,Qty,Price,Currency,SettleDate,Fee",
+                              "20240315,E2,O-1,ACC1,XYZ,B,100,10.00,USD,20240319,1.00",
+                              "20240315,E4,O-2,ACC1,XYZ,B,50,10.02,USD,20240319,1.00"])
+    }
+
     @Test func malformedScenariosAreRefusedWithFileAndLine() {
         func error(_ text: String) -> String {
             do {
