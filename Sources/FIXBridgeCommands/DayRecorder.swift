@@ -55,8 +55,8 @@ struct DayRecorder {
         let clock = FIXVirtualClock(start: instant(s.events[0].millisecond))
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let traffic = Traffic()
-        let host = SessionHost(group: group, eventLog: log, messageObserver: { _, direction in traffic.count(direction) },
-                               clock: clock)
+        let host = SessionHost(group: group, eventLog: log,
+                               messageObserver: { _, direction in traffic.count(direction) }, clock: clock)
         let venue = ScriptedVenue(scenario: s, clock: clock)
         let broker = RecordingBroker()
 
@@ -68,13 +68,20 @@ struct DayRecorder {
             let (runtime, store) = try host.makeRuntimeAndStore(setup, application: venue)
             if let store { stores.append(store) }
             venueRuntimes.append(runtime)
-            if setup.configuration.id.targetCompID == s.brokerCompID { venue.orderSession = runtime } else { venue.dropCopySession = runtime }
+            if setup.configuration.id.targetCompID == s.brokerCompID {
+                venue.orderSession = runtime
+            } else {
+                venue.dropCopySession = runtime
+            }
         }
-        let server = try await FIXAcceptor(sessions: venueRuntimes, eventLog: log).bind(host: "127.0.0.1", port: 0, group: group)
+        let server = try await FIXAcceptor(sessions: venueRuntimes, eventLog: log)
+            .bind(host: "127.0.0.1", port: 0, group: group)
         guard let port = server.localAddress?.port else { throw CommandError("the venue's listener has no port") }
-        let brokerSettings = try QuickFIXSettings.parse(settingsText(acceptor: false, port: port), file: "broker (record)")
-        guard let orderSetup = brokerSettings.sessions.first(where: { $0.configuration.id.senderCompID == s.brokerCompID })
-        else { throw CommandError("no broker session") }
+        let brokerSettings = try QuickFIXSettings.parse(settingsText(acceptor: false, port: port),
+                                                        file: "broker (record)")
+        guard let orderSetup = brokerSettings.sessions.first(where: {
+            $0.configuration.id.senderCompID == s.brokerCompID
+        }) else { throw CommandError("no broker session") }
         let dropCopySetup = brokerSettings.sessions.first { $0.configuration.id.senderCompID != s.brokerCompID }
 
         var driver = Driver(scenario: s, clock: clock, group: group, traffic: traffic, host: host, venue: venue,
@@ -107,12 +114,13 @@ struct DayRecorder {
         // The broker's logs, without the log's time prefix, and the venue's statement.
         try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true)
         var summary = Summary()
-        let orderLog = FileMessageLog.messagesPath(directory: workDirectory + "/broker/log", sessionID: orderSetup.configuration.id)
+        let brokerLogs = workDirectory + "/broker/log"
+        let orderLog = FileMessageLog.messagesPath(directory: brokerLogs, sessionID: orderSetup.configuration.id)
         let exported = try exportLog(orderLog, to: outDirectory + "/" + sessionLogName)
         summary.brokerMessages = exported.messages
         summary.executionReports = exported.executionReports
         if let dropCopySetup {
-            let path = FileMessageLog.messagesPath(directory: workDirectory + "/broker/log", sessionID: dropCopySetup.configuration.id)
+            let path = FileMessageLog.messagesPath(directory: brokerLogs, sessionID: dropCopySetup.configuration.id)
             summary.dropCopyMessages = try exportLog(path, to: outDirectory + "/" + dropCopyLogName).messages
         }
         var seeds: [String: [DayScenario.StatementSeed]] = [:]
@@ -131,21 +139,23 @@ struct DayRecorder {
     /// Copies a QuickFIX-layout message log as one raw message per line (the log's time prefix
     /// removed; it equals the SendingTime of the recorded clock anyway).
     private func exportLog(_ path: String, to target: String) throws -> (messages: Int, executionReports: Int) {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CommandError("\(path): no session log") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CommandError("\(path): no session log")
+        }
         var out: [UInt8] = []
         out.reserveCapacity(data.count)
         var messages = 0, reports = 0
-        let prefix = Array(" : 8=".utf8)
+        // Each line is `YYYYMMDD-HH:MM:SS.sss : 8=FIX…`; the message starts after the separator.
+        let separator = Array(" : ".utf8)
+        let reportType = Array("\u{1}35=8\u{1}".utf8)
         for line in data.split(separator: 0x0A) {
             let bytes = Array(line)
-            guard let start = (0..<max(0, bytes.count - prefix.count)).first(where: { bytes[$0..<$0 + prefix.count].elementsEqual(prefix) })
-            else { continue }
-            let message = bytes[(start + 3)...]
+            guard let start = bytes.firstRange(of: separator)?.upperBound else { continue }
+            let message = bytes[start...]
             out += message
             out.append(0x0A)
             messages += 1
-            if message.starts(with: Array("8=".utf8)), bytes.count > 0,
-               String(decoding: message.prefix(40), as: UTF8.self).contains("\u{1}35=8\u{1}") { reports += 1 }
+            if message.prefix(40).firstRange(of: reportType) != nil { reports += 1 }
         }
         try Data(out).write(to: URL(fileURLWithPath: target))
         return (messages, reports)
@@ -242,7 +252,8 @@ private struct Driver {
         while let timer = clock.takeTimer(dueBy: time) {
             firings += 1
             guard firings <= DayRecorder.timerFiringsMax else {
-                throw CommandError("more than \(DayRecorder.timerFiringsMax) timer firings before \(time): a timer loop")
+                throw CommandError("more than \(DayRecorder.timerFiringsMax) timer firings before \(time): "
+                                   + "a timer loop")
             }
             try await timer.run()
             try await settle()
@@ -293,7 +304,9 @@ private struct Driver {
             let runtimes = venueRuntimes + [orderRuntime].compactMap { $0 }
             let brokerSession = orderSetup.configuration.id
             try await waitUntil("the connection to drop") {
-                !runtimes.contains { $0.isConnected && ($0.id == brokerSession || $0.id.targetCompID == brokerSession.senderCompID) }
+                !runtimes.contains {
+                    $0.isConnected && ($0.id == brokerSession || $0.id.targetCompID == brokerSession.senderCompID)
+                }
             }
         case .reconnect(let rewind):
             // The broker restarts; its store's next incoming sequence number is set back, as after
@@ -302,7 +315,8 @@ private struct Driver {
             if let store = orderStore {
                 let sender = store.nextSenderSequence, target = store.nextTargetSequence
                 store.close()
-                let reopened = try FileMessageStore(directory: orderSetup.endpoint.fileStorePath!, sessionID: orderSetup.configuration.id)
+                let reopened = try FileMessageStore(directory: orderSetup.endpoint.fileStorePath!,
+                                                    sessionID: orderSetup.configuration.id)
                 try reopened.setSequences(nextSender: sender, nextTarget: max(1, target - rewind))
                 try reopened.flush()
                 try reopened.sync()
@@ -427,7 +441,9 @@ private struct Driver {
     }
 
     private func send(_ msgType: String, _ body: (inout FIXWriter) -> Void) throws {
-        guard let runtime = orderRuntime, runtime.isLoggedOn else { throw CommandError("the order session is not logged on") }
+        guard let runtime = orderRuntime, runtime.isLoggedOn else {
+            throw CommandError("the order session is not logged on")
+        }
         runtime.send(msgType: msgType, body: body)
     }
 

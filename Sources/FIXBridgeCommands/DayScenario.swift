@@ -130,7 +130,9 @@ struct DayScenario: Sendable {
         var lineNumber = 0
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
-            guard lineNumber <= Self.linesMax else { throw ParseError(file: file, line: lineNumber, message: "more than \(Self.linesMax) lines") }
+            guard lineNumber <= Self.linesMax else {
+                throw ParseError(file: file, line: lineNumber, message: "more than \(Self.linesMax) lines")
+            }
             let content = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let words = content.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).map(String.init)
             guard let first = words.first else { continue }
@@ -140,7 +142,7 @@ struct DayScenario: Sendable {
                 guard time >= lastTime else { throw reader.error("\(first) is earlier than the event before it") }
                 lastTime = time
                 reader.index = 1
-                let action = try Self.parseAction(&reader, refs: &refs, scenario: self)
+                let action = try Self.parseAction(&reader, refs: &refs)
                 try reader.end()
                 events.append(Event(millisecond: time, action: action, line: lineNumber))
                 continue
@@ -198,7 +200,9 @@ struct DayScenario: Sendable {
                     let type = try reader.word("a MiscFeeType")
                     let rate = try reader.decimal("a rate on the notional")
                     let sides = try reader.word("buy, sell or both")
-                    guard ["buy", "sell", "both"].contains(sides) else { throw reader.error("\(sides): buy, sell or both") }
+                    guard ["buy", "sell", "both"].contains(sides) else {
+                        throw reader.error("\(sides): buy, sell or both")
+                    }
                     fees.append(Fee(type: type, rate: rate, onBuys: sides != "sell", onSells: sides != "buy"))
                 }
                 instruments[symbol] = Instrument(symbol: symbol, currency: currency, reference: reference,
@@ -212,7 +216,9 @@ struct DayScenario: Sendable {
                 case "fee": seed = .fee(try reader.decimal("an amount to add"))
                 case "settlement":
                     let text = try reader.word("a date")
-                    guard let date = Self.parseDate(text) else { throw reader.error("\(text): not a date (YYYY-MM-DD)") }
+                    guard let date = Self.parseDate(text) else {
+                        throw reader.error("\(text): not a date (YYYY-MM-DD)")
+                    }
                     seed = .settlement(date)
                 case "omit": seed = .omit
                 case "duplicate": seed = .duplicate
@@ -251,7 +257,9 @@ struct DayScenario: Sendable {
                 guard loggedOn else { throw fail("not logged on here") }
                 loggedOn = false
             case .order(let entry), .desk(let entry, _):
-                guard instruments[entry.symbol] != nil else { throw fail("\(entry.symbol): no `instrument` line for it") }
+                guard instruments[entry.symbol] != nil else {
+                    throw fail("\(entry.symbol): no `instrument` line for it")
+                }
                 if case .order = event.action, !loggedOn { throw fail("an order while the broker is not logged on") }
                 orders[entry.ref] = entry
                 fills[entry.ref] = 0
@@ -260,7 +268,9 @@ struct DayScenario: Sendable {
                 fills[ref, default: 0] += 1
             case .correct(let ref, let fill, _, _), .bust(let ref, let fill):
                 _ = try known(ref)
-                guard fill >= 1, fill <= fills[ref, default: 0] else { throw fail("\(ref) has no fill \(fill) before this line") }
+                guard fill >= 1, fill <= fills[ref, default: 0] else {
+                    throw fail("\(ref) has no fill \(fill) before this line")
+                }
             case .cancel(let ref, _), .cancelled(let ref), .replace(let ref, _, _), .expire(let ref):
                 _ = try known(ref)
                 if case .cancel = event.action, !loggedOn { throw fail("a cancel while the broker is not logged on") }
@@ -273,11 +283,13 @@ struct DayScenario: Sendable {
         }
     }
 
-    private static func parseAction(_ reader: inout WordReader, refs: inout Set<String>, scenario: DayScenario) throws -> Action {
+    private static func parseAction(_ reader: inout WordReader, refs: inout Set<String>) throws -> Action {
         let verb = try reader.word("an event")
         func newRef() throws -> String {
             let ref = try reader.word("an order reference")
-            guard refs.insert(ref).inserted else { throw reader.error("\(ref): an order of that reference exists already") }
+            guard refs.insert(ref).inserted else {
+                throw reader.error("\(ref): an order of that reference exists already")
+            }
             guard refs.count <= ordersMax else { throw reader.error("more than \(ordersMax) orders") }
             return ref
         }
@@ -346,8 +358,8 @@ struct DayScenario: Sendable {
             return .bust(ref: fill.ref, fill: fill.fill)
         case "expire": return .expire(ref: try reader.word("an order reference"))
         default:
-            throw reader.error("\(verb): not an event (logon, order, desk, cancel, cancelled, replace, fill, correct, bust, "
-                               + "expire, drop, reconnect, logout)")
+            throw reader.error("\(verb): not an event (logon, order, desk, cancel, cancelled, replace, fill, correct, "
+                               + "bust, expire, drop, reconnect, logout)")
         }
     }
 
@@ -356,7 +368,8 @@ struct DayScenario: Sendable {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count <= 2 else { return nil }
         let hms = parts[0].split(separator: ":", omittingEmptySubsequences: false)
-        guard hms.count == 3, hms.allSatisfy({ $0.count == 2 }), let h = Int(hms[0]), let m = Int(hms[1]), let s = Int(hms[2]),
+        guard hms.count == 3, hms.allSatisfy({ $0.count == 2 }),
+              let h = Int(hms[0]), let m = Int(hms[1]), let s = Int(hms[2]),
               (0...23).contains(h), (0...59).contains(m), (0...59).contains(s) else { return nil }
         var millis = 0
         if parts.count == 2 {

@@ -244,7 +244,9 @@ final class ScriptedVenue: FIXApplication, @unchecked Sendable {
 
     /// An order entered at the venue's desk: New on the drop copy only.
     func deskOrder(_ entry: DayScenario.OrderEntry, clOrdID: String) throws {
-        guard let instrument = scenario.instruments[entry.symbol] else { throw CommandError("\(entry.symbol): unknown") }
+        guard let instrument = scenario.instruments[entry.symbol] else {
+            throw CommandError("\(entry.symbol): no `instrument` line for it")
+        }
         let order = accept(entry, instrument: instrument, clOrdID: clOrdID, desk: true)
         report(order, execType: "0")
     }
@@ -253,7 +255,9 @@ final class ScriptedVenue: FIXApplication, @unchecked Sendable {
     /// drop copy reports instead of the true one (a seeded difference).
     func fill(_ clOrdID: String, quantity: FIXDecimal, price: FIXDecimal, copyPrice: FIXDecimal?) throws -> String {
         let (order, execID): (Order, String) = try lock.withLock {
-            guard let order = orders[clOrdID], order.open else { throw CommandError("\(clOrdID): no open order to fill") }
+            guard let order = orders[clOrdID], order.open else {
+                throw CommandError("\(clOrdID): no open order to fill")
+            }
             guard order.cumQty + quantity <= order.quantity else {
                 throw CommandError("\(clOrdID): a fill of \(quantity) exceeds the order's open quantity")
             }
@@ -310,7 +314,9 @@ final class ScriptedVenue: FIXApplication, @unchecked Sendable {
     /// The rest of a day order expires.
     func expire(_ clOrdID: String) throws {
         let order: Order = try lock.withLock {
-            guard let order = orders[clOrdID], order.open else { throw CommandError("\(clOrdID): no open order to expire") }
+            guard let order = orders[clOrdID], order.open else {
+                throw CommandError("\(clOrdID): no open order to expire")
+            }
             order.open = false
             order.status = "C"
             return order
@@ -336,7 +342,8 @@ final class ScriptedVenue: FIXApplication, @unchecked Sendable {
                         price: FIXDecimal, scenario: DayScenario) -> Charges {
         let notional = quantity * price
         let cent = FIXDecimal(mantissa: 1, exponent: -2)
-        let commission = max((notional * scenario.commissionRate).rounded(scale: 2), scenario.commissionMinimum.rounded(scale: 2))
+        let commission = max((notional * scenario.commissionRate).rounded(scale: 2),
+                             scenario.commissionMinimum.rounded(scale: 2))
         var fees: [(FIXDecimal, String, String)] = []
         for fee in instrument.fees where side == .buy ? fee.onBuys : fee.onSells {
             fees.append((max((notional * fee.rate).rounded(scale: 2), cent), instrument.currency, fee.type))
@@ -363,8 +370,8 @@ final class ScriptedVenue: FIXApplication, @unchecked Sendable {
                         withOrig: Bool = false, settlement: Bool = false, copyPrice: FIXDecimal? = nil) {
         let snapshot: (status: String, clOrdID: String, orig: String?, quantity: FIXDecimal, limit: FIXDecimal?,
                        cum: FIXDecimal, avg: FIXDecimal, execID: String) = lock.withLock {
-            (order.status, order.clOrdID, order.origClOrdID, order.quantity, order.limit, order.cumQty, order.averagePrice,
-             execID ?? newExecID())
+            (order.status, order.clOrdID, order.origClOrdID, order.quantity, order.limit, order.cumQty,
+             order.averagePrice, execID ?? newExecID())
         }
         let now = clock.now().with(precision: .milliseconds)
         let terminal = ["2", "4", "8", "C"].contains(snapshot.status)

@@ -83,7 +83,8 @@ public struct VenueRecordCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Where the day's files are written (created when missing).")
     var out: String
 
-    @Option(name: .long, help: "Keep the sessions' stores and QuickFIX-layout logs here (must not exist); default: a temporary directory, removed.")
+    @Option(name: .long, help: ArgumentHelp(
+        "Keep the sessions' stores and QuickFIX-layout logs here (must not exist); default: a temporary directory."))
     var work: String?
 
     @Flag(name: .long, help: "Print the sessions' events.")
