@@ -410,6 +410,8 @@ private struct Driver {
             try venue.bust(try clOrdID(ref), fill: fill)
         case .expire(let ref):
             try venue.expire(try clOrdID(ref))
+        case .close(let symbols):
+            venue.close(symbols: Set(symbols))
         }
     }
 

@@ -64,6 +64,8 @@ struct DayScenario: Sendable {
         case correct(ref: String, fill: Int, quantity: FIXDecimal, price: FIXDecimal)
         case bust(ref: String, fill: Int)
         case expire(ref: String)
+        /// A market's close (a `close` setting): the venue expires the open orders of its symbols.
+        case close(symbols: [String])
         case drop
         case reconnect(rewind: Int)
     }
@@ -112,6 +114,8 @@ struct DayScenario: Sendable {
     var instruments: [String: Instrument] = [:]
     var events: [Event] = []
     var statementSeeds: [(FillRef, StatementSeed, line: Int)] = []
+    /// Market closes: at each time the venue expires the open orders of the symbols.
+    var closes: [(millisecond: Int, symbols: [String], line: Int)] = []
     var dropCopyPrices: [FillRef: FIXDecimal] = [:]
 
     /// A scenario that cannot be read: file, line and what is wrong.
@@ -189,6 +193,13 @@ struct DayScenario: Sendable {
                 let text = reader.rest()
                 rejectedAccounts[account] = text.isEmpty ? "Unknown account" : text
                 reader.index = words.count
+            case "close":
+                let text = try reader.word("a time (HH:MM:SS)")
+                guard let time = Self.parseTime(text) else { throw reader.error("\(text): not a time (HH:MM:SS)") }
+                var symbols: [String] = []
+                while reader.hasMore { symbols.append(try reader.word("a symbol")) }
+                guard !symbols.isEmpty else { throw reader.error("close \(text): no symbols") }
+                closes.append((time, symbols, lineNumber))
             case "instrument":
                 let symbol = try reader.word("a symbol")
                 let currency = try reader.word("a currency")
@@ -232,6 +243,14 @@ struct DayScenario: Sendable {
         }
         guard sawDay else { throw ParseError(file: file, line: lineNumber, message: "no `day` line") }
         guard !events.isEmpty else { throw ParseError(file: file, line: lineNumber, message: "no events") }
+        // A close comes after the events of the same instant, in the order of the `close` lines.
+        for (time, symbols, line) in closes {
+            for symbol in symbols where instruments[symbol] == nil {
+                throw ParseError(file: file, line: line, message: "\(symbol): no `instrument` line for it")
+            }
+            let index = events.firstIndex { $0.millisecond > time } ?? events.count
+            events.insert(Event(millisecond: time, action: .close(symbols: symbols), line: line), at: index)
+        }
         try check()
     }
 
@@ -247,6 +266,8 @@ struct DayScenario: Sendable {
                 return order
             }
             switch event.action {
+            case .close:
+                break
             case .logon:
                 guard !loggedOn else { throw fail("logon while logged on") }
                 loggedOn = true

@@ -83,6 +83,7 @@ final class ScriptedVenue: FIXApplication, @unchecked Sendable {
     let scenario: DayScenario
     private let lock = NIOLock()
     private var orders: [String: Order] = [:]  // by every ClOrdID of its chain; guarded by lock
+    private var ordersInOrder: [Order] = []  // as accepted; guarded by lock
     private var holdCancels: Set<String> = []  // ClOrdIDs whose next cancel is pending first; guarded by lock
     private(set) var register: [Execution] = []  // guarded by lock
     private var nextOrder: Int
@@ -161,6 +162,7 @@ final class ScriptedVenue: FIXApplication, @unchecked Sendable {
             let order = Order(entry: entry, instrument: instrument, clOrdID: clOrdID, orderID: orderID, desk: desk,
                               settlement: settlementDate(nextDay: entry.nextDay))
             orders[clOrdID] = order
+            ordersInOrder.append(order)
             return order
         }
     }
@@ -322,6 +324,20 @@ final class ScriptedVenue: FIXApplication, @unchecked Sendable {
             return order
         }
         report(order, execType: "C")
+    }
+
+    /// A market's close: every open order of `symbols` expires (day orders), in the order the
+    /// venue accepted them.
+    func close(symbols: Set<String>) {
+        let expiring: [Order] = lock.withLock {
+            let open = ordersInOrder.filter { $0.open && symbols.contains($0.entry.symbol) }
+            for order in open {
+                order.open = false
+                order.status = "C"
+            }
+            return open
+        }
+        for order in expiring { report(order, execType: "C") }
     }
 
     // MARK: Reports

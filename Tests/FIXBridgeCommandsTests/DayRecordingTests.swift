@@ -162,6 +162,9 @@ import Testing
         #expect(error(head + "09:00:00 logon\n") == "bad.txt:3: the day ends without `logout`")
         #expect(error("09:00:00 logon\n") == "bad.txt:1: an event before the `day` line")
         #expect(error(head + "colour blue\n") == "bad.txt:3: colour: not a setting or a time")
+        #expect(error(head + "close 16:30:00 VOD.L\n09:00:00 logon\n09:01:00 logout\n")
+                == "bad.txt:3: VOD.L: no `instrument` line for it")
+        #expect(error(head + "close 4pm AAPL\n") == "bad.txt:3: 4pm: not a time (HH:MM:SS)")
         #expect(error(head + "09:00:00 logon\n09:01:00 order O1 ACC buy 10 AAPL market\n09:01:00 correct O1 1 5 1.0\n"
                       + "09:02:00 logout\n") == "bad.txt:5: O1 has no fill 1 before this line")
     }
