@@ -130,6 +130,10 @@ struct DayRecorder {
             }
             seeds[execID, default: []].append(seed)
         }
+        for (fill, seed) in s.dropCopyPrices.sorted(by: { $0.value.line < $1.value.line })
+        where driver.execIDs[fill] == nil {
+            throw CommandError("\(s.file):\(seed.line): \(fill.ref) has no fill \(fill.fill) in the day")
+        }
         let statement = venue.statement(seeds: seeds)
         try Data(statement.utf8).write(to: URL(fileURLWithPath: outDirectory + "/" + Self.statementName))
         summary.statementLines = statement.split(separator: "\n").count - 1
@@ -403,7 +407,7 @@ private struct Driver {
             fillCounts[ref] = number
             let key = DayScenario.FillRef(ref: ref, fill: number)
             execIDs[key] = try venue.fill(try clOrdID(ref), quantity: quantity, price: price,
-                                          copyPrice: scenario.dropCopyPrices[key])
+                                          copyPrice: scenario.dropCopyPrices[key]?.price)
         case .correct(let ref, let fill, let quantity, let price):
             try venue.correct(try clOrdID(ref), fill: fill, quantity: quantity, price: price)
         case .bust(let ref, let fill):

@@ -116,7 +116,7 @@ struct DayScenario: Sendable {
     var statementSeeds: [(FillRef, StatementSeed, line: Int)] = []
     /// Market closes: at each time the venue expires the open orders of the symbols.
     var closes: [(millisecond: Int, symbols: [String], line: Int)] = []
-    var dropCopyPrices: [FillRef: FIXDecimal] = [:]
+    var dropCopyPrices: [FillRef: (price: FIXDecimal, line: Int)] = [:]
 
     /// A scenario that cannot be read: file, line and what is wrong.
     struct ParseError: Error, CustomStringConvertible, Sendable {
@@ -165,7 +165,7 @@ struct DayScenario: Sendable {
                 let what = try reader.word("a CompID, or `price`")
                 if what == "price" {
                     let fill = try reader.fillRef()
-                    dropCopyPrices[fill] = try reader.decimal("a price")
+                    dropCopyPrices[fill] = (try reader.decimal("a price"), lineNumber)
                 } else {
                     dropCopyCompID = what
                 }
