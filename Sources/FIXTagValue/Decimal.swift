@@ -93,6 +93,8 @@ public struct FIXDecimal: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// in 128 bits (the exponents are more than 19 apart even after trailing zeros are dropped).
     @usableFromInline
     static func aligned(_ a: FIXDecimal, _ b: FIXDecimal) -> (Int128, Int128, Int8)? {
+        // The common case (quantities with quantities, prices of one instrument): nothing to scale.
+        if a.exponent == b.exponent { return (Int128(a.mantissa), Int128(b.mantissa), a.exponent) }
         var a = a
         var b = b
         if abs(Int(a.exponent) - Int(b.exponent)) > 19 {
@@ -118,6 +120,12 @@ public struct FIXDecimal: Hashable, Comparable, Sendable, CustomStringConvertibl
     @usableFromInline
     static func pow10(_ n: Int) -> Int128 {
         precondition(n >= 0 && n <= 38, "decimal exponent difference out of range")
+        if n <= 18 {
+            // 10^18 fits 64 bits: multiply there, widen once.
+            var r: Int64 = 1
+            for _ in 0..<n { r &*= 10 }
+            return Int128(r)
+        }
         var r: Int128 = 1
         for _ in 0..<n { r *= 10 }
         return r
@@ -138,11 +146,15 @@ public struct FIXDecimal: Hashable, Comparable, Sendable, CustomStringConvertibl
     }
 
     public static func == (a: FIXDecimal, b: FIXDecimal) -> Bool {
+        // Same exponent, or a zero on either side: the mantissas decide.
+        if a.exponent == b.exponent || a.mantissa == 0 || b.mantissa == 0 { return a.mantissa == b.mantissa }
         guard let (x, y, _) = aligned(a, b) else { return false }
         return x == y
     }
 
     public static func < (a: FIXDecimal, b: FIXDecimal) -> Bool {
+        // Same exponent, or a zero on either side (then the other's sign decides).
+        if a.exponent == b.exponent || a.mantissa == 0 || b.mantissa == 0 { return a.mantissa < b.mantissa }
         guard let (x, y, _) = aligned(a, b) else { return farApartLess(a, b) }
         return x < y
     }
@@ -171,13 +183,24 @@ public struct FIXDecimal: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// `self + other`, or nil when the exact result does not fit (for values from outside input,
     /// where overflow is a bad message, not a programming error).
     public func adding(_ other: FIXDecimal) -> FIXDecimal? {
+        // Same exponent and no overflow: the exact sum as it is (what the general path gives).
+        if exponent == other.exponent {
+            let (sum, overflow) = mantissa.addingReportingOverflow(other.mantissa)
+            if !overflow { return FIXDecimal(mantissa: sum, exponent: exponent) }
+        }
         guard let (x, y, e) = FIXDecimal.aligned(self, other) else { return nil }
         return FIXDecimal.narrowedOrNil(x + y, Int(e))
     }
 
     /// `self * other`, or nil when the exact result does not fit.
     public func multiplied(by other: FIXDecimal) -> FIXDecimal? {
-        FIXDecimal.narrowedOrNil(Int128(mantissa) * Int128(other.mantissa), Int(exponent) + Int(other.exponent))
+        // A product that fits 64 bits at an exponent that fits 8 is exact as it is.
+        let (product, overflow) = mantissa.multipliedReportingOverflow(by: other.mantissa)
+        let e = Int(exponent) + Int(other.exponent)
+        if !overflow && e >= Int(Int8.min) && e <= Int(Int8.max) {
+            return FIXDecimal(mantissa: product, exponent: Int8(e))
+        }
+        return FIXDecimal.narrowedOrNil(Int128(mantissa) * Int128(other.mantissa), Int(exponent) + Int(other.exponent))
     }
 
     static func narrowedOrNil(_ m: Int128, _ e: Int) -> FIXDecimal? {

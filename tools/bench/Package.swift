@@ -21,6 +21,13 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "book-bench",
+            dependencies: [
+                .product(name: "FIXTagValue", package: "FIXBridge"),
+                .product(name: "TradeBook", package: "FIXBridge"),
+            ]
+        ),
+        .executableTarget(
             name: "fast-bench",
             dependencies: [.product(name: "FASTCodec", package: "FIXBridge")]
         ),
