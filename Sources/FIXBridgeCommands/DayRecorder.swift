@@ -367,37 +367,13 @@ private struct Driver {
         case .cancel(let ref, let pending):
             let orig = try clOrdID(ref)
             if pending { venue.holdNextCancel(of: orig) }
-            let entry = try orderEntry(ref)
-            let clOrdID = newClOrdID()
-            clOrdIDs[ref] = clOrdID
-            let quantity = quantities[ref] ?? entry.quantity
-            let time = clock.now().with(precision: .milliseconds)
-            try send("F") { w in
-                w.append(41, orig)
-                w.append(11, clOrdID)
-                w.append(1, entry.account)
-                w.append(55, entry.symbol)
-                w.append(54, char: entry.side.fix)
-                w.append(60, time)
-                w.append(38, quantity)
-            }
+            try sendAmend("F", ref: ref, orig: orig, quantity: quantities[ref] ?? orderEntry(ref).quantity) { _ in }
         case .cancelled(let ref):
             try venue.completeCancel(of: try clOrdID(ref))
         case .replace(let ref, let quantity, let limit):
             let orig = try clOrdID(ref)
-            let entry = try orderEntry(ref)
-            let clOrdID = newClOrdID()
-            clOrdIDs[ref] = clOrdID
             quantities[ref] = quantity
-            let time = clock.now().with(precision: .milliseconds)
-            try send("G") { w in
-                w.append(41, orig)
-                w.append(11, clOrdID)
-                w.append(1, entry.account)
-                w.append(55, entry.symbol)
-                w.append(54, char: entry.side.fix)
-                w.append(60, time)
-                w.append(38, quantity)
+            try sendAmend("G", ref: ref, orig: orig, quantity: quantity) { w in
                 w.append(40, char: UInt8(ascii: "2"))
                 w.append(44, limit)
                 w.append(59, char: UInt8(ascii: "0"))
@@ -451,6 +427,26 @@ private struct Driver {
             throw CommandError("the order session is not logged on")
         }
         runtime.send(msgType: msgType, body: body)
+    }
+
+    /// Sends a cancel (F) or cancel/replace (G) request for the order `ref`, under a new ClOrdID
+    /// that becomes the order's: the fields both share, then the request's own from `extra`.
+    private mutating func sendAmend(_ msgType: String, ref: String, orig: String, quantity: FIXDecimal,
+                                    _ extra: (inout FIXWriter) -> Void) throws {
+        let entry = try orderEntry(ref)
+        let clOrdID = newClOrdID()
+        clOrdIDs[ref] = clOrdID
+        let time = clock.now().with(precision: .milliseconds)
+        try send(msgType) { w in
+            w.append(41, orig)
+            w.append(11, clOrdID)
+            w.append(1, entry.account)
+            w.append(55, entry.symbol)
+            w.append(54, char: entry.side.fix)
+            w.append(60, time)
+            w.append(38, quantity)
+            extra(&w)
+        }
     }
 
     /// Stops what still runs (after an error, or the end of the day) and releases the stores.

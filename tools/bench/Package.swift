@@ -9,9 +9,10 @@ let package = Package(
         .package(name: "FIXBridge", path: "../.."),
     ],
     targets: [
+        .target(name: "BenchSupport"),
         .executableTarget(
             name: "parse-bench",
-            dependencies: [.product(name: "FIXTagValue", package: "FIXBridge")]
+            dependencies: ["BenchSupport", .product(name: "FIXTagValue", package: "FIXBridge")]
         ),
         .executableTarget(
             name: "validate-bench",
@@ -23,6 +24,7 @@ let package = Package(
         .executableTarget(
             name: "book-bench",
             dependencies: [
+                "BenchSupport",
                 .product(name: "FIXTagValue", package: "FIXBridge"),
                 .product(name: "TradeBook", package: "FIXBridge"),
             ]
