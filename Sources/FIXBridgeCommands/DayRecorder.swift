@@ -295,13 +295,9 @@ private struct Driver {
         case .logon:
             try await connectOrderSession()
             if let dropCopySetup {
-                let (runtime, store) = try host.makeRuntimeAndStore(dropCopySetup, application: broker)
-                dropCopyRuntime = runtime
-                dropCopyStore = store
-                let initiator = try SessionHost.makeInitiator(dropCopySetup, runtime: runtime)
-                dropCopyInitiator = initiator
-                initiator.start(group: group)
-                try await waitUntil("the drop-copy logon") { runtime.isLoggedOn }
+                let line = try startInitiator(dropCopySetup)
+                (dropCopyRuntime, dropCopyStore, dropCopyInitiator) = (line.runtime, line.store, line.initiator)
+                try await waitUntil("the drop-copy logon") { line.runtime.isLoggedOn }
             }
         case .drop:
             orderInitiator?.abort()
@@ -396,13 +392,19 @@ private struct Driver {
     }
 
     private mutating func connectOrderSession() async throws {
-        let (runtime, store) = try host.makeRuntimeAndStore(orderSetup, application: broker)
-        orderRuntime = runtime
-        orderStore = store
-        let initiator = try SessionHost.makeInitiator(orderSetup, runtime: runtime)
-        orderInitiator = initiator
+        let line = try startInitiator(orderSetup)
+        (orderRuntime, orderStore, orderInitiator) = (line.runtime, line.store, line.initiator)
+        try await waitUntil("the order session's logon") { line.runtime.isLoggedOn }
+    }
+
+    /// Starts the broker's initiator of `setup`. The caller keeps what it returns before waiting
+    /// for the logon, so that `shutdown` stops it if the logon never comes.
+    private func startInitiator(_ setup: QuickFIXSettings.Session) throws
+        -> (runtime: FIXSessionRuntime, store: FileMessageStore?, initiator: FIXInitiator) {
+        let (runtime, store) = try host.makeRuntimeAndStore(setup, application: broker)
+        let initiator = try SessionHost.makeInitiator(setup, runtime: runtime)
         initiator.start(group: group)
-        try await waitUntil("the order session's logon") { runtime.isLoggedOn }
+        return (runtime, store, initiator)
     }
 
     private mutating func newClOrdID() -> String {
