@@ -49,6 +49,7 @@ extension TradeBook {
             for c in order.clOrdIDs { orderIndex[OrderKey(session: sid, clOrdID: c)] = i }
         }
         orders = snapshot.orders
+        orderSlots = Array(repeating: OrderSlots(), count: orders.count)
         fills = snapshot.fills
         exceptions = snapshot.exceptions
         for e in snapshot.executions {
@@ -77,7 +78,7 @@ extension TradeBook {
                                                  amountScale: configuration.amountScale)
             }
             publishPosition(index, events: &ignored)
-            moveCash(account: account, deltas: cashEffect(fill), events: &ignored)
+            moveCash(account: account, deltas: cashEffect(fill), order: fill.orderID, events: &ignored)
             ignored.removeAll(keepingCapacity: true)
         }
     }

@@ -66,6 +66,10 @@ public struct TradeBook: Sendable {
     var executions: [ExecKey: Int] = [:]
     var positionIndex: [PositionKey: Int] = [:]
     var cashIndex: [CashKey: Int] = [:]
+    /// Per order, indexed like `orders`: where its position and its currency's cash balance sit,
+    /// found by its first fill. An order's client account, instrument and currency never change,
+    /// so its later fills go straight there instead of through the name and key tables.
+    var orderSlots: [OrderSlots] = []
     /// Source positions of malformed reports already raised: such a report has no usable key,
     /// so replaying the same source raises it only once.
     var malformedSeen: Set<SourcePosition> = []
@@ -180,6 +184,7 @@ public struct TradeBook: Sendable {
     public mutating func reserveCapacity(reports: Int, orders: Int, fills: Int) {
         executions.reserveCapacity(executions.count + reports)
         self.orders.reserveCapacity(self.orders.count + orders)
+        orderSlots.reserveCapacity(orderSlots.count + orders)
         orderIndex.reserveCapacity(orderIndex.count + orders)
         self.fills.reserveCapacity(self.fills.count + fills)
     }
@@ -291,7 +296,7 @@ public struct TradeBook: Sendable {
         if action == .trade, let account = fills[fills.count - 1].clientAccount {
             let fill = fills[fills.count - 1]
             bookPosition(fill, account: account, key: key, source: source, events: &events, exceptions: &pending)
-            moveCash(account: account, deltas: cashEffect(fill), events: &events)
+            moveCash(account: account, deltas: cashEffect(fill), order: fill.orderID, events: &events)
         }
         raise(pending, &events)
     }
@@ -380,7 +385,7 @@ public struct TradeBook: Sendable {
             rederivePosition(account: account, instrument: fill.instrument, events: &events)
             var deltas = cashEffect(fill)
             for (currency, amount) in cashEffect(old) { add(-amount, currency, to: &deltas) }
-            moveCash(account: account, deltas: deltas, events: &events)
+            moveCash(account: account, deltas: deltas, order: fill.orderID, events: &events)
         }
         raise(pending, &events)
     }
@@ -426,6 +431,7 @@ public struct TradeBook: Sendable {
             account: account, clientAccount: configuration.accounts[account], instrument: instrument,
             side: side, currency: r.currency?.string ?? configuration.defaultCurrency, orderQty: qty,
             price: r.price?.decimal, status: .pendingNew, cumQty: .zero, leavesQty: qty, notional: .zero, avgPx: .zero))
+        orderSlots.append(OrderSlots())
         for c in chain { orderIndex[OrderKey(session: sid, clOrdID: c)] = id }
         return id
     }
@@ -599,20 +605,26 @@ public struct TradeBook: Sendable {
 
     private mutating func bookPosition(_ fill: Fill, account: String, key: ExecutionKey, source: SourcePosition,
                                        events: inout [BookEvent], exceptions pending: inout [BookException]) {
-        let pk = PositionKey(account: names.id(account), instrument: names.id(fill.instrument))
         let index: Int
-        if let i = positionIndex[pk] {
-            index = i
-            if positionStates[i].position.currency != fill.currency {
-                pending.append(exception(.currencyMismatch, "fill in \(fill.currency), position in "
-                                         + positionStates[i].position.currency, key.session, key.execID, nil, source))
-            }
+        if orderSlots[fill.orderID].position >= 0 {
+            index = Int(orderSlots[fill.orderID].position)
         } else {
-            index = positionStates.count
-            positionIndex[pk] = index
-            positionStates.append(PositionState(position: Position(
-                clientAccount: account, instrument: fill.instrument, currency: fill.currency, quantity: .zero,
-                costBasis: .zero, averageCost: .zero, realisedPnL: .zero)))
+            let pk = PositionKey(account: names.id(account), instrument: names.id(fill.instrument))
+            if let i = positionIndex[pk] {
+                index = i
+            } else {
+                index = positionStates.count
+                positionIndex[pk] = index
+                positionStates.append(PositionState(position: Position(
+                    clientAccount: account, instrument: fill.instrument, currency: fill.currency, quantity: .zero,
+                    costBasis: .zero, averageCost: .zero, realisedPnL: .zero)))
+            }
+            orderSlots[fill.orderID].position = Int32(index)
+        }
+        // A position made by this fill has its currency; one found may have another.
+        if positionStates[index].position.currency != fill.currency {
+            pending.append(exception(.currencyMismatch, "fill in \(fill.currency), position in "
+                                     + positionStates[index].position.currency, key.session, key.execID, nil, source))
         }
         positionStates[index].fillIDs.append(fill.id)
         positionStates[index].cost.apply(signedQuantity: fill.signedQuantity, price: fill.price,
@@ -647,17 +659,24 @@ public struct TradeBook: Sendable {
         if p != before { events.append(.positionChanged(p)) }
     }
 
-    mutating func moveCash(account: String, deltas: [(String, FIXDecimal)], events: inout [BookEvent]) {
-        let accountID = names.id(account)
+    /// Moves the cash of `account` by each delta; `order` (the fill's) lets the balance in the
+    /// order's currency be found through the order's slot.
+    mutating func moveCash(account: String, deltas: [(String, FIXDecimal)], order: Int, events: inout [BookEvent]) {
         for (currency, amount) in deltas where amount != .zero {
-            let ck = CashKey(account: accountID, currency: names.id(currency))
+            let ordersCurrency = currency == orders[order].currency
             let index: Int
-            if let i = cashIndex[ck] {
-                index = i
+            if ordersCurrency && orderSlots[order].cash >= 0 {
+                index = Int(orderSlots[order].cash)
             } else {
-                index = cashBalances.count
-                cashIndex[ck] = index
-                cashBalances.append(CashBalance(clientAccount: account, currency: currency, amount: .zero))
+                let ck = CashKey(account: names.id(account), currency: names.id(currency))
+                if let i = cashIndex[ck] {
+                    index = i
+                } else {
+                    index = cashBalances.count
+                    cashIndex[ck] = index
+                    cashBalances.append(CashBalance(clientAccount: account, currency: currency, amount: .zero))
+                }
+                if ordersCurrency { orderSlots[order].cash = Int32(index) }
             }
             cashBalances[index].amount = cashBalances[index].amount.plus(amount)
             events.append(.cashChanged(cashBalances[index]))
@@ -725,6 +744,11 @@ struct NameTable: Sendable {
 
     /// The name's id, or nil when the book has never seen it.
     func existing(_ name: String) -> Int32? { ids[name] }
+}
+
+struct OrderSlots: Sendable {
+    var position: Int32 = -1
+    var cash: Int32 = -1
 }
 
 struct ExecKey: Hashable, Sendable {
