@@ -445,20 +445,21 @@ struct DecodeRun {
         let instructions = self.instructions
         let runStart = slotPointer + slotCount
         var out = runStart
-        var i = first
-        var code = instructions[i].code
+        // The loop walks the instructions with one pointer; each instruction knows its index.
+        var p = instructions + first
+        let stop = instructions + last
+        var code = p.pointee.code
         while true {
-            let p = instructions + i
-            let index = Int32(truncatingIfNeeded: i)
+            let index = p.pointee.index
             if code == Opcode.fixedRun {
-                let taken = Wire.takeFixedRun(fixed + i, out, input, &map)
+                let taken = Wire.takeFixedRun(fixed + Int(index), out, input, &map)
                 if taken == 0 {
                     // The first field's bit is set: decode it with its own opcode.
                     code = p.pointee.fieldCode
                     continue
                 }
                 out += taken
-                i &+= taken
+                p += taken
             } else {
                 do {
                     try decodeField(code, p, out, index, w, &pos, &map)
@@ -466,16 +467,16 @@ struct DecodeRun {
                     throw annotate(error, p.pointee)
                 }
                 out += 1
-                i &+= 1
+                p += 1
             }
-            if i == last { break }
-            code = instructions[i].code
+            if p == stop { break }
+            code = p.pointee.code
             if code == Opcode.structure { break }
         }
         position = pos
         slotCount &+= out - runStart
         segmentMap = map
-        return i
+        return p - instructions
     }
 
     /// Decodes one field into its slot, with the code specialised for the field's type, operator
