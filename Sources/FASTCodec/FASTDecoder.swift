@@ -624,7 +624,49 @@ struct DecodeRun {
         case .tail: bit = Wire.nextBit(input, &map)
         default: bit = false
         }
+        if T.type == .ascii && (O.op == .none || (O.op == .copy && bit)),
+           let (next, range) = shortASCII(at: pos, nullable: P.optional) {
+            // A short ASCII string read inline (see `shortASCII`); the same as `bytesValue`.
+            pos = next
+            if O.op == .copy {
+                let s = Int(p.pointee.slot)
+                if let range { assign(s, range) } else { entries[s].state = DictionaryState.empty }
+            }
+            if let range {
+                out.initialize(to: Slot(instruction: index, present: true, value: 0, exponent: 0, start: range.0,
+                                        count: range.1))
+            } else {
+                out.initialize(to: Slot.absent(index))
+            }
+            return
+        }
         pos = try bytesValue(p, out, index, O.self, T.self, P.self, bit: bit, at: pos)
+    }
+
+    /// An ASCII string whose stop bit is within the eight bytes at `start`, read in one word and
+    /// stored into the arena whole (the arena has room for the word; what lies past the string
+    /// is not counted). Returns the position after the string and its arena range (nil is
+    /// NULL), or nil when the string needs ``readASCII(_:nullable:)``: fewer than eight bytes of
+    /// input or of arena room left, a longer string, or a first byte of zero (see
+    /// ``readZeroASCII(_:nullable:)``). Reads and writes exactly what `readASCII` would.
+    @inline(__always)
+    mutating func shortASCII(at start: Int, nullable: Bool) -> (Int, (Int32, Int32)?)? {
+        let arenaStart = arena.count
+        guard end &- start >= 8, arenaStart &+ 8 <= arena.capacity,
+              arenaStart &+ 8 <= FASTDecoder.arenaBytesMax else { return nil }
+        let word = UInt64(littleEndian: UnsafeRawPointer(input + start).loadUnaligned(as: UInt64.self))
+        let stops = word & 0x8080_8080_8080_8080
+        let first = word & 0xff
+        guard stops != 0, first != 0 else { return nil }
+        if first == 0x80 {
+            // 0x80 is NULL for a nullable string, else "" (section 10.6.3).
+            return (start &+ 1, nullable ? nil : (Int32(truncatingIfNeeded: arenaStart), 0))
+        }
+        let length = stops.trailingZeroBitCount &>> 3 &+ 1
+        UnsafeMutableRawPointer(arena.pointer + arenaStart)
+            .storeBytes(of: (word & 0x7f7f_7f7f_7f7f_7f7f).littleEndian, as: UInt64.self)
+        arena.count = arenaStart &+ length
+        return (start &+ length, (Int32(truncatingIfNeeded: arenaStart), Int32(truncatingIfNeeded: length)))
     }
 
     /// Reads an ASCII string into the arena from `pos`; nil is NULL. Returns (start, count).
