@@ -624,9 +624,10 @@ struct DecodeRun {
         case .tail: bit = Wire.nextBit(input, &map)
         default: bit = false
         }
-        if T.type == .ascii && (O.op == .none || (O.op == .copy && bit)),
+        if T.type == .ascii && (O.op == .none || ((O.op == .copy || O.op == .default) && bit)),
            let (next, range) = shortASCII(at: pos, nullable: P.optional) {
-            // A short ASCII string read inline (see `shortASCII`); the same as `bytesValue`.
+            // A short ASCII string read inline (see `shortASCII`); the same as `bytesValue`
+            // (a default operator's value read from the input leaves the dictionary alone).
             pos = next
             if O.op == .copy {
                 let s = Int(p.pointee.slot)
