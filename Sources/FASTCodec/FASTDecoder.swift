@@ -368,9 +368,14 @@ struct DecodeRun {
                 let length: UInt64?
                 do {
                     var pos = position
-                    length = try wire.integerValue(
-                        op: lengthInstruction.pointee.op, type: .uInt32, optional: lengthInstruction.pointee.optional,
-                        lengthInstruction, &pos, &map)
+                    if lengthInstruction.pointee.op == .none && !lengthInstruction.pointee.optional {
+                        // The usual length: a mandatory uInt32 without operator.
+                        length = try wire.readInteger(UInt32Type.self, &pos, nullable: false)
+                    } else {
+                        length = try wire.integerValue(
+                            op: lengthInstruction.pointee.op, type: .uInt32,
+                            optional: lengthInstruction.pointee.optional, lengthInstruction, &pos, &map)
+                    }
                     position = pos
                 } catch {
                     throw annotate(error, lengthInstruction.pointee)
