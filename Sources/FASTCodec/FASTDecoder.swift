@@ -554,8 +554,9 @@ struct DecodeRun {
         case 73: (pos, map) = try w.splitDecimalField(p, out, index, NoOperator.self, OptionalField.self, pos, map)
         case 74: (pos, map) = try w.splitDecimalField(p, out, index, ConstantOperator.self, MandatoryField.self, pos, map)
         case 75: (pos, map) = try w.splitDecimalField(p, out, index, ConstantOperator.self, OptionalField.self, pos, map)
-        case 76: (pos, map) = try w.splitDecimalField(p, out, index, DefaultOperator.self, MandatoryField.self, pos, map)
-        case 77: (pos, map) = try w.splitDecimalField(p, out, index, DefaultOperator.self, OptionalField.self, pos, map)
+        // A default exponent (often with a delta mantissa) is the common split decimal: inline.
+        case 76: try w.splitDecimal(p, out, index, DefaultOperator.self, MandatoryField.self, &pos, &map)
+        case 77: try w.splitDecimal(p, out, index, DefaultOperator.self, OptionalField.self, &pos, &map)
         case 78: (pos, map) = try w.splitDecimalField(p, out, index, CopyOperator.self, MandatoryField.self, pos, map)
         case 79: (pos, map) = try w.splitDecimalField(p, out, index, CopyOperator.self, OptionalField.self, pos, map)
         case 80: (pos, map) = try w.splitDecimalField(p, out, index, IncrementOperator.self, MandatoryField.self, pos, map)
