@@ -100,18 +100,21 @@ struct ShortStringTests {
     /// Leading zero bytes: "\0" and "" (mandatory), and overlong encodings (R9), with enough
     /// bytes after them for the word reader.
     @Test func zeroByteStrings() throws {
-        let tail: [UInt8] = [0x80, 0x80, 0x80, 0x80, 0x80, 0x81] + [UInt8](repeating: 0xff, count: 10)
+        // Presence map 0xe0: the template id and the bit of CM (read from the input) are set.
+        // Then O NULL, CM "", U NULL, N 0, and bytes the message does not use.
+        let tail: [UInt8] = [0x80, 0x80, 0x80, 0x80, 0x81] + [UInt8](repeating: 0xff, count: 10)
         // 0x00 0x80 is "\0" for a mandatory string.
         var decoder = FASTDecoder(templates: Self.templates)
         var message = FASTMessage()
-        try decoder.decode([0xc0, 0x81, 0x00, 0x80] + tail, into: &message)
+        try decoder.decode([0xe0, 0x81, 0x00, 0x80] + tail, into: &message)
         let fields = message.record(in: Self.templates).fields
         #expect(fields.first?.value == .string("\u{0}"))
         // 0x80 alone is "" for a mandatory string and NULL for an optional one.
-        try decoder.decode([0xc0, 0x81, 0x80] + tail, into: &message)
+        try decoder.decode([0xe0, 0x81, 0x80] + tail, into: &message)
         let record = message.record(in: Self.templates)
         #expect(record.fields[0].value == .string(""))
         #expect(record.fields[1].value == .absent)
+        #expect(record.fields[2].value == .string(""))
         // A zero byte before other characters is overlong.
         let error = decodeError(Self.templates, [0xc0, 0x81, 0x00, 0x41, 0xc2] + tail)
         #expect(error?.code == .r9)
