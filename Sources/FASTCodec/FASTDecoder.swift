@@ -206,6 +206,8 @@ struct DecodeRun {
     /// bits at the top, then the sentinel bit.
     @inline(__always)
     static func gatherMap(_ word: UInt64, count: Int) -> UInt64 {
+        // A one-byte map (a message or entry with up to seven bits) needs no gathering.
+        if count == 1 { return (word & 0x7f) &<< 57 | 1 &<< 56 }
         // Keep the map's bytes, first byte at the top, without their stop bits.
         let kept = count == 8 ? word : word & ((1 &<< UInt64(count &* 8)) &- 1)
         var x = kept.byteSwapped & 0x7f7f_7f7f_7f7f_7f7f
