@@ -206,8 +206,9 @@ struct DecodeRun {
     /// bits at the top, then the sentinel bit.
     @inline(__always)
     static func gatherMap(_ word: UInt64, count: Int) -> UInt64 {
-        // A one-byte map (a message or entry with up to seven bits) needs no gathering.
+        // Maps of one or two bytes (up to fourteen bits) are put together directly.
         if count == 1 { return (word & 0x7f) &<< 57 | 1 &<< 56 }
+        if count == 2 { return (word & 0x7f) &<< 57 | (word & 0x7f00) &<< 42 | 1 &<< 49 }
         // Keep the map's bytes, first byte at the top, without their stop bits.
         let kept = count == 8 ? word : word & ((1 &<< UInt64(count &* 8)) &- 1)
         var x = kept.byteSwapped & 0x7f7f_7f7f_7f7f_7f7f
