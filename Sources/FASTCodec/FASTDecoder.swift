@@ -625,7 +625,17 @@ struct DecodeRun {
                 let count = Int(dictionary.byteCount[s])
                 let start = arena.count
                 guard start + count <= FASTDecoder.arenaBytesMax else { throw arenaExceeded(at: pos) }
-                arena.append(dictionary.pool + Int(dictionary.byteStart[s]), count)
+                let source = dictionary.pool + Int(dictionary.byteStart[s])
+                if count <= 8 && start &+ 8 <= arena.capacity {
+                    // One word: the pool has eight bytes from the start of any entry's region
+                    // (see `DictionaryStorage.relocate`), and the arena has room for the word;
+                    // the bytes after the value are not counted.
+                    let word = UnsafeRawPointer(source).loadUnaligned(as: UInt64.self)
+                    UnsafeMutableRawPointer(arena.pointer + start).storeBytes(of: word, as: UInt64.self)
+                    arena.count = start &+ count
+                } else {
+                    arena.append(source, count)
+                }
                 out.initialize(to: Slot(instruction: index, present: true, value: 0, exponent: 0,
                                         start: Int32(truncatingIfNeeded: start), count: Int32(truncatingIfNeeded: count)))
                 return

@@ -121,19 +121,26 @@ struct ShortStringTests {
         #expect(error?.offset == 2)
     }
 
-    /// Many short strings in one message grow the arena; each lands where the general reader
-    /// would put it.
+    /// Many short strings in one message grow the arena, read from the input or copied from the
+    /// previous value; each lands where the general reader would put it.
     @Test func arenaGrowsAcrossShortStrings() throws {
         let xml = """
             <templates xmlns="http://www.fixprotocol.org/ns/fast/td/1.1">
               <template name="L" id="1">
-                <sequence name="E"><length name="EL" id="1"/><string name="V" id="2"/></sequence>
+                <sequence name="E">
+                  <length name="EL" id="1"/><string name="V" id="2"/><string name="C" id="3"><copy/></string>
+                </sequence>
               </template>
             </templates>
             """
         let templates = try FASTTemplates(xml: xml)
         var random = SplitMix64(seed: 3)
-        let entries = (0 ..< 3_000).map { i in [FASTField("V", .string(Self.text(i % 9, &random)))] }
+        // C repeats each value for five entries: its bit is clear and the previous value is copied.
+        var copied = ""
+        let entries = (0 ..< 3_000).map { i in
+            if i % 5 == 0 { copied = Self.text(i % 13, &random) }
+            return [FASTField("V", .string(Self.text(i % 9, &random))), FASTField("C", .string(copied))]
+        }
         let record = FASTRecord(templateID: 1, template: "L", fields: [FASTField("E", .sequence(entries))])
         var encoder = FASTEncoder(templates: templates)
         var bytes: [UInt8] = []
