@@ -112,7 +112,9 @@ final class DictionaryStorage: @unchecked Sendable {
         byteCount[entry] = Int32(truncatingIfNeeded: length)
     }
 
-    /// Gives `entry` a region of at least `length` bytes at the pool's end.
+    /// Gives `entry` a region of at least `length` bytes at the pool's end. A region has at
+    /// least 16 bytes, and an entry without one starts at 0 in a pool of at least 1,024 bytes,
+    /// so eight bytes can always be read from the start of an entry's region.
     func relocate(_ entry: Int, _ length: Int) {
         let capacity = max(16, Int(byteCapacity[entry]) * 2, length)
         if poolCount + capacity > poolCapacity { growPool(poolCount + capacity) }

@@ -206,6 +206,9 @@ struct DecodeRun {
     /// bits at the top, then the sentinel bit.
     @inline(__always)
     static func gatherMap(_ word: UInt64, count: Int) -> UInt64 {
+        // Maps of one or two bytes (up to fourteen bits) are put together directly.
+        if count == 1 { return (word & 0x7f) &<< 57 | 1 &<< 56 }
+        if count == 2 { return (word & 0x7f) &<< 57 | (word & 0x7f00) &<< 42 | 1 &<< 49 }
         // Keep the map's bytes, first byte at the top, without their stop bits.
         let kept = count == 8 ? word : word & ((1 &<< UInt64(count &* 8)) &- 1)
         var x = kept.byteSwapped & 0x7f7f_7f7f_7f7f_7f7f
@@ -368,9 +371,14 @@ struct DecodeRun {
                 let length: UInt64?
                 do {
                     var pos = position
-                    length = try wire.integerValue(
-                        op: lengthInstruction.pointee.op, type: .uInt32, optional: lengthInstruction.pointee.optional,
-                        lengthInstruction, &pos, &map)
+                    if lengthInstruction.pointee.op == .none && !lengthInstruction.pointee.optional {
+                        // The usual length: a mandatory uInt32 without operator.
+                        length = try wire.readInteger(UInt32Type.self, &pos, nullable: false)
+                    } else {
+                        length = try wire.integerValue(
+                            op: lengthInstruction.pointee.op, type: .uInt32,
+                            optional: lengthInstruction.pointee.optional, lengthInstruction, &pos, &map)
+                    }
                     position = pos
                 } catch {
                     throw annotate(error, lengthInstruction.pointee)
@@ -445,20 +453,21 @@ struct DecodeRun {
         let instructions = self.instructions
         let runStart = slotPointer + slotCount
         var out = runStart
-        var i = first
-        var code = instructions[i].code
+        // The loop walks the instructions with one pointer; each instruction knows its index.
+        var p = instructions + first
+        let stop = instructions + last
+        var code = p.pointee.code
         while true {
-            let p = instructions + i
-            let index = Int32(truncatingIfNeeded: i)
+            let index = p.pointee.index
             if code == Opcode.fixedRun {
-                let taken = Wire.takeFixedRun(fixed + i, out, input, &map)
+                let taken = Wire.takeFixedRun(fixed + Int(index), out, input, &map)
                 if taken == 0 {
                     // The first field's bit is set: decode it with its own opcode.
                     code = p.pointee.fieldCode
                     continue
                 }
                 out += taken
-                i &+= taken
+                p += taken
             } else {
                 do {
                     try decodeField(code, p, out, index, w, &pos, &map)
@@ -466,16 +475,16 @@ struct DecodeRun {
                     throw annotate(error, p.pointee)
                 }
                 out += 1
-                i &+= 1
+                p += 1
             }
-            if i == last { break }
-            code = instructions[i].code
+            if p == stop { break }
+            code = p.pointee.code
             if code == Opcode.structure { break }
         }
         position = pos
         slotCount &+= out - runStart
         segmentMap = map
-        return i
+        return p - instructions
     }
 
     /// Decodes one field into its slot, with the code specialised for the field's type, operator
@@ -548,8 +557,9 @@ struct DecodeRun {
         case 73: (pos, map) = try w.splitDecimalField(p, out, index, NoOperator.self, OptionalField.self, pos, map)
         case 74: (pos, map) = try w.splitDecimalField(p, out, index, ConstantOperator.self, MandatoryField.self, pos, map)
         case 75: (pos, map) = try w.splitDecimalField(p, out, index, ConstantOperator.self, OptionalField.self, pos, map)
-        case 76: (pos, map) = try w.splitDecimalField(p, out, index, DefaultOperator.self, MandatoryField.self, pos, map)
-        case 77: (pos, map) = try w.splitDecimalField(p, out, index, DefaultOperator.self, OptionalField.self, pos, map)
+        // A default exponent (often with a delta mantissa) is the common split decimal: inline.
+        case 76: try w.splitDecimal(p, out, index, DefaultOperator.self, MandatoryField.self, &pos, &map)
+        case 77: try w.splitDecimal(p, out, index, DefaultOperator.self, OptionalField.self, &pos, &map)
         case 78: (pos, map) = try w.splitDecimalField(p, out, index, CopyOperator.self, MandatoryField.self, pos, map)
         case 79: (pos, map) = try w.splitDecimalField(p, out, index, CopyOperator.self, OptionalField.self, pos, map)
         case 80: (pos, map) = try w.splitDecimalField(p, out, index, IncrementOperator.self, MandatoryField.self, pos, map)
@@ -615,7 +625,17 @@ struct DecodeRun {
                 let count = Int(dictionary.byteCount[s])
                 let start = arena.count
                 guard start + count <= FASTDecoder.arenaBytesMax else { throw arenaExceeded(at: pos) }
-                arena.append(dictionary.pool + Int(dictionary.byteStart[s]), count)
+                let source = dictionary.pool + Int(dictionary.byteStart[s])
+                if count <= 8 && start &+ 8 <= arena.capacity {
+                    // One word: the pool has eight bytes from the start of any entry's region
+                    // (see `DictionaryStorage.relocate`), and the arena has room for the word;
+                    // the bytes after the value are not counted.
+                    let word = UnsafeRawPointer(source).loadUnaligned(as: UInt64.self)
+                    UnsafeMutableRawPointer(arena.pointer + start).storeBytes(of: word, as: UInt64.self)
+                    arena.count = start &+ count
+                } else {
+                    arena.append(source, count)
+                }
                 out.initialize(to: Slot(instruction: index, present: true, value: 0, exponent: 0,
                                         start: Int32(truncatingIfNeeded: start), count: Int32(truncatingIfNeeded: count)))
                 return
@@ -623,7 +643,50 @@ struct DecodeRun {
         case .tail: bit = Wire.nextBit(input, &map)
         default: bit = false
         }
+        if T.type == .ascii && (O.op == .none || ((O.op == .copy || O.op == .default) && bit)),
+           let (next, range) = shortASCII(at: pos, nullable: P.optional) {
+            // A short ASCII string read inline (see `shortASCII`); the same as `bytesValue`
+            // (a default operator's value read from the input leaves the dictionary alone).
+            pos = next
+            if O.op == .copy {
+                let s = Int(p.pointee.slot)
+                if let range { assign(s, range) } else { entries[s].state = DictionaryState.empty }
+            }
+            if let range {
+                out.initialize(to: Slot(instruction: index, present: true, value: 0, exponent: 0, start: range.0,
+                                        count: range.1))
+            } else {
+                out.initialize(to: Slot.absent(index))
+            }
+            return
+        }
         pos = try bytesValue(p, out, index, O.self, T.self, P.self, bit: bit, at: pos)
+    }
+
+    /// An ASCII string whose stop bit is within the eight bytes at `start`, read in one word and
+    /// stored into the arena whole (the arena has room for the word; what lies past the string
+    /// is not counted). Returns the position after the string and its arena range (nil is
+    /// NULL), or nil when the string needs ``readASCII(_:nullable:)``: fewer than eight bytes of
+    /// input or of arena room left, a longer string, or a first byte of zero (see
+    /// ``readZeroASCII(_:nullable:)``). Reads and writes exactly what `readASCII` would.
+    @inline(__always)
+    mutating func shortASCII(at start: Int, nullable: Bool) -> (Int, (Int32, Int32)?)? {
+        let arenaStart = arena.count
+        guard end &- start >= 8, arenaStart &+ 8 <= arena.capacity,
+              arenaStart &+ 8 <= FASTDecoder.arenaBytesMax else { return nil }
+        let word = UInt64(littleEndian: UnsafeRawPointer(input + start).loadUnaligned(as: UInt64.self))
+        let stops = word & 0x8080_8080_8080_8080
+        let first = word & 0xff
+        guard stops != 0, first != 0 else { return nil }
+        if first == 0x80 {
+            // 0x80 is NULL for a nullable string, else "" (section 10.6.3).
+            return (start &+ 1, nullable ? nil : (Int32(truncatingIfNeeded: arenaStart), 0))
+        }
+        let length = stops.trailingZeroBitCount &>> 3 &+ 1
+        UnsafeMutableRawPointer(arena.pointer + arenaStart)
+            .storeBytes(of: (word & 0x7f7f_7f7f_7f7f_7f7f).littleEndian, as: UInt64.self)
+        arena.count = arenaStart &+ length
+        return (start &+ length, (Int32(truncatingIfNeeded: arenaStart), Int32(truncatingIfNeeded: length)))
     }
 
     /// Reads an ASCII string into the arena from `pos`; nil is NULL. Returns (start, count).

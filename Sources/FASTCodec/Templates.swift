@@ -82,6 +82,9 @@ struct Instruction: Sendable {
     /// The field's own specialised opcode: equal to `code`, except where `code` is
     /// `Opcode.fixedRun` (the field starts a run of fixed fields, see ``FixedField``).
     var fieldCode: UInt8 = Opcode.structure
+    /// This instruction's own index in the template set, so the decode loop can walk the
+    /// instructions with a pointer alone.
+    var index: Int32 = 0
 }
 
 /// What a field decodes to when it reads no input: a mandatory constant (no presence map bit),
@@ -220,10 +223,11 @@ public final class FASTTemplates: Sendable {
 
     init(instructions: [Instruction], names: [String], constantBytes: [UInt8], templates: [CompiledTemplate],
          slotTypes: [FieldType]) {
-        var instructions = instructions.map { instruction in
+        var instructions = instructions.enumerated().map { index, instruction in
             var instruction = instruction
             instruction.code = Opcode.make(instruction)
             instruction.fieldCode = instruction.code
+            instruction.index = Int32(index)
             return instruction
         }
         for i in instructions.indices where instructions[i].kind == .sequence {
