@@ -38,7 +38,10 @@ struct JSONMember: Equatable, Sendable {
 
 /// JSON text <-> ``JSONValue``, bounded in depth and size.
 enum JSON {
-    static let depthMax = 64
+    /// Deep enough for every record the decoder can make: each of its `nestingDepthMax` levels
+    /// (a sequence entry, a group, a dynamic template reference) takes at most two JSON levels
+    /// (`"Seq":[{…}]`, `"@templateRef":{"fields":{…}}`), plus the record's own.
+    static let depthMax = 2 * FASTTemplates.nestingDepthMax + 8
     static let textBytesMax = 64 << 20
 
     struct Failure: Error {

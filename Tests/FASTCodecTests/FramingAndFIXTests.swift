@@ -219,3 +219,52 @@ struct FIXConversionTests {
         #expect(bytes.isEmpty)
     }
 }
+
+/// A record as deep as the decoder allows (dynamic template references inside sequence entries,
+/// `FASTTemplates.nestingDepthMax` levels) has a JSON form that reads back to the same record,
+/// and that encodes and decodes to it again.
+@Suite struct DeepJSONTests {
+    static let templates: FASTTemplates = {
+        try! FASTTemplates(xml: """
+            <templates xmlns="http://www.fixprotocol.org/ns/fast/td/1.1">
+              <template name="Leaf" id="1"><uInt32 name="Value" id="101"/></template>
+              <template name="Nest" id="2">
+                <sequence name="Entries">
+                  <length name="NoEntries" id="401"/>
+                  <uInt32 name="Action" id="402"/>
+                  <templateRef/>
+                </sequence>
+              </template>
+            </templates>
+            """)
+    }()
+
+    /// `levels` Nest templates, one inside the other's single entry, around a Leaf.
+    static func record(levels: Int) throws -> FASTRecord {
+        var json = #"{"template":"Leaf","fields":{"Value":7}}"#
+        for level in 0..<levels {
+            json = #"{"template":"Nest","fields":{"Entries":[{"Action":\#(level),"@templateRef":\#(json)}]}}"#
+        }
+        return try FASTRecord(jsonText: json, templates: templates)
+    }
+
+    @Test func theDeepestRecordTheDecoderMakesReadsBackFromItsJSON() throws {
+        // Each Nest is two nesting levels (its sequence entry and the template reference in it),
+        // and four levels of JSON: 16 of them are deeper than the JSON reader's old bound of 64.
+        let levels = FASTTemplates.nestingDepthMax / 2
+        let record = try Self.record(levels: levels)
+        var encoder = FASTEncoder(templates: Self.templates)
+        var bytes: [UInt8] = []
+        try encoder.encode(record, into: &bytes)
+        var stream = FASTStreamDecoder(templates: Self.templates, framing: .none, resetEachMessage: false)
+        var message = FASTMessage()
+        var offset = 0
+        guard case .message = try stream.next(bytes, offset: &offset, into: &message) else {
+            Issue.record("the encoded record does not decode")
+            return
+        }
+        let decoded = message.record(in: Self.templates)
+        #expect(decoded == record)
+        #expect(try FASTRecord(jsonText: decoded.jsonText, templates: Self.templates) == decoded)
+    }
+}
