@@ -61,17 +61,7 @@ extension TradeBook {
             precondition(fill.id == i, "snapshot fills must have dense ids in order")
             precondition(fill.orderID >= 0 && fill.orderID < orders.count, "snapshot fill names no order")
             guard let account = fill.clientAccount else { continue }
-            let pk = PositionKey(account: names.id(account), instrument: names.id(fill.instrument))
-            let index: Int
-            if let existing = positionIndex[pk] {
-                index = existing
-            } else {
-                index = positionStates.count
-                positionIndex[pk] = index
-                positionStates.append(PositionState(position: Position(
-                    clientAccount: account, instrument: fill.instrument, currency: fill.currency, quantity: .zero,
-                    costBasis: .zero, averageCost: .zero, realisedPnL: .zero)))
-            }
+            let index = findOrMakePosition(account: account, fill: fill)
             positionStates[index].fillIDs.append(i)
             if !isBusted(fill) {
                 positionStates[index].cost.apply(signedQuantity: fill.signedQuantity, price: fill.price,

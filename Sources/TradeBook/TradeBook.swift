@@ -609,16 +609,7 @@ public struct TradeBook: Sendable {
         if orderSlots[fill.orderID].position >= 0 {
             index = Int(orderSlots[fill.orderID].position)
         } else {
-            let pk = PositionKey(account: names.id(account), instrument: names.id(fill.instrument))
-            if let i = positionIndex[pk] {
-                index = i
-            } else {
-                index = positionStates.count
-                positionIndex[pk] = index
-                positionStates.append(PositionState(position: Position(
-                    clientAccount: account, instrument: fill.instrument, currency: fill.currency, quantity: .zero,
-                    costBasis: .zero, averageCost: .zero, realisedPnL: .zero)))
-            }
+            index = findOrMakePosition(account: account, fill: fill)
             orderSlots[fill.orderID].position = Int32(index)
         }
         // A position made by this fill has its currency; one found may have another.
@@ -630,6 +621,19 @@ public struct TradeBook: Sendable {
         positionStates[index].cost.apply(signedQuantity: fill.signedQuantity, price: fill.price,
                                          amountScale: configuration.amountScale)
         publishPosition(index, events: &events)
+    }
+
+    /// The index of the position of `account` in the fill's instrument, made (flat, in the
+    /// fill's currency) when the account never traded it.
+    mutating func findOrMakePosition(account: String, fill: Fill) -> Int {
+        let pk = PositionKey(account: names.id(account), instrument: names.id(fill.instrument))
+        if let i = positionIndex[pk] { return i }
+        let index = positionStates.count
+        positionIndex[pk] = index
+        positionStates.append(PositionState(position: Position(
+            clientAccount: account, instrument: fill.instrument, currency: fill.currency, quantity: .zero,
+            costBasis: .zero, averageCost: .zero, realisedPnL: .zero)))
+        return index
     }
 
     /// Replays every fill of the position in booking order: average cost is path-dependent, so
