@@ -105,8 +105,8 @@ public struct FIXDecimal: Hashable, Comparable, Sendable, CustomStringConvertibl
             if abs(Int(a.exponent) - Int(b.exponent)) > 19 { return nil }
         }
         let e = min(a.exponent, b.exponent)
-        return (Int128(a.mantissa) * pow10(Int(a.exponent) - Int(e)),
-                Int128(b.mantissa) * pow10(Int(b.exponent) - Int(e)), e)
+        return (Int128(a.mantissa) * powerOfTen(Int(a.exponent) - Int(e)),
+                Int128(b.mantissa) * powerOfTen(Int(b.exponent) - Int(e)), e)
     }
 
     /// Orders two values whose exponents are far apart: the one with the larger exponent has
@@ -117,8 +117,8 @@ public struct FIXDecimal: Hashable, Comparable, Sendable, CustomStringConvertibl
         if a.exponent > b.exponent { return a.mantissa < 0 } else { return b.mantissa > 0 }
     }
 
-    @usableFromInline
-    static func pow10(_ n: Int) -> Int128 {
+    /// 10^n in 128 bits, for 0 ≤ n ≤ 38 (outside that range is a programming error).
+    public static func powerOfTen(_ n: Int) -> Int128 {
         precondition(n >= 0 && n <= 38, "decimal exponent difference out of range")
         if n <= 18 {
             // 10^18 fits 64 bits: multiply there, widen once.
@@ -200,7 +200,7 @@ public struct FIXDecimal: Hashable, Comparable, Sendable, CustomStringConvertibl
         if !overflow && e >= Int(Int8.min) && e <= Int(Int8.max) {
             return FIXDecimal(mantissa: product, exponent: Int8(e))
         }
-        return FIXDecimal.narrowedOrNil(Int128(mantissa) * Int128(other.mantissa), Int(exponent) + Int(other.exponent))
+        return FIXDecimal.narrowedOrNil(Int128(mantissa) * Int128(other.mantissa), e)
     }
 
     static func narrowedOrNil(_ m: Int128, _ e: Int) -> FIXDecimal? {
@@ -229,7 +229,7 @@ public struct FIXDecimal: Hashable, Comparable, Sendable, CustomStringConvertibl
         let shift = Int(exponent) - Int(other.exponent) + scale
         var numerator = Int128(mantissa)
         var denominator = Int128(other.mantissa)
-        if shift >= 0 { numerator *= FIXDecimal.pow10(shift) } else { denominator *= FIXDecimal.pow10(-shift) }
+        if shift >= 0 { numerator *= FIXDecimal.powerOfTen(shift) } else { denominator *= FIXDecimal.powerOfTen(-shift) }
         var q = numerator / denominator
         let r = numerator % denominator
         if r != 0 && (r.magnitude * 2 >= denominator.magnitude) { q += (numerator < 0) != (denominator < 0) ? -1 : 1 }
@@ -240,10 +240,10 @@ public struct FIXDecimal: Hashable, Comparable, Sendable, CustomStringConvertibl
     public func rounded(scale: Int) -> FIXDecimal {
         let target = -scale
         if Int(exponent) >= target {
-            return FIXDecimal.narrowed(Int128(mantissa) * FIXDecimal.pow10(Int(exponent) - target), target)
+            return FIXDecimal.narrowed(Int128(mantissa) * FIXDecimal.powerOfTen(Int(exponent) - target), target)
         }
         if target - Int(exponent) > 38 { return FIXDecimal(mantissa: 0, exponent: Int8(clamping: target)) }
-        let divisor = FIXDecimal.pow10(target - Int(exponent))
+        let divisor = FIXDecimal.powerOfTen(target - Int(exponent))
         var q = Int128(mantissa) / divisor
         let r = Int128(mantissa) % divisor
         if r.magnitude * 2 >= divisor.magnitude { q += mantissa < 0 ? -1 : 1 }

@@ -23,10 +23,10 @@ enum Scale {
         var m = Int128(value.mantissa)
         if exponent >= 0 {
             guard exponent <= 30 else { return value.mantissa == 0 ? 0 : nil }
-            m *= pow10(exponent)
+            m *= FIXDecimal.powerOfTen(exponent)
         } else {
             guard -exponent <= 30 else { return value.mantissa == 0 ? 0 : nil }
-            let d = pow10(-exponent)
+            let d = FIXDecimal.powerOfTen(-exponent)
             guard m % d == 0 else { return nil }
             m /= d
         }
@@ -50,20 +50,10 @@ enum Scale {
         return FIXDecimal(mantissa: Int64(m), exponent: Int8(e))
     }
 
-    static func pow10(_ n: Int) -> Int128 {
-        n < powers.count ? powers[n] : powers[powers.count - 1] * pow10(n - powers.count + 1)
-    }
-
     private static let smallPowers: [Int64] = [
         1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000,
         10_000_000_000, 100_000_000_000, 1_000_000_000_000, 10_000_000_000_000, 100_000_000_000_000,
     ]
-
-    private static let powers: [Int128] = {
-        var table: [Int128] = [1]
-        for _ in 1...36 { table.append(table[table.count - 1] * 10) }
-        return table
-    }()
 }
 
 /// FNV-1a, 64-bit: the stable hash behind break ids and strong-key joins. It depends on nothing

@@ -20,8 +20,8 @@ extension FIXDecimal {
         if Int(a.exponent) < coarse - 30 { a = a.roundedFitting(toExponent: coarse - 30) }
         if Int(b.exponent) < coarse - 30 { b = b.roundedFitting(toExponent: coarse - 30) }
         let e = Int(min(a.exponent, b.exponent))
-        let x = Int128(a.mantissa) * power10(Int(a.exponent) - e)
-        let y = Int128(b.mantissa) * power10(Int(b.exponent) - e)
+        let x = Int128(a.mantissa) * FIXDecimal.powerOfTen(Int(a.exponent) - e)
+        let y = Int128(b.mantissa) * FIXDecimal.powerOfTen(Int(b.exponent) - e)
         return FIXDecimal.fitting(x + y, exponent: e)
     }
 
@@ -47,7 +47,7 @@ extension FIXDecimal {
         var drop = max(0, minimumExponent - exponent)
         // Fraction digits only: never round away integer digits.
         while drop <= 38 && (exponent + drop <= 0 || drop == 0) {
-            let divisor = power10(drop)
+            let divisor = FIXDecimal.powerOfTen(drop)
             var q = m / divisor
             let r = m % divisor
             if r != 0 && r.magnitude * 2 >= divisor.magnitude { q += m < 0 ? -1 : 1 }
@@ -58,12 +58,4 @@ extension FIXDecimal {
         }
         preconditionFailure("amount beyond any book: \(m)e\(exponent)")
     }
-}
-
-/// 10^n in 128 bits, for 0 ≤ n ≤ 38.
-func power10(_ n: Int) -> Int128 {
-    precondition(n >= 0 && n <= 38, "decimal exponent out of range")
-    var r: Int128 = 1
-    for _ in 0..<n { r *= 10 }
-    return r
 }

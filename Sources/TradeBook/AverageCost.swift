@@ -71,19 +71,19 @@ struct AverageCost: Hashable, Sendable {
         var denominator = Int128(whole.mantissa)
         let shift = Int(total.exponent) + Int(part.exponent) - Int(whole.exponent) + scale
         if shift >= 0 {
-            let (scaled, overflow) = numerator.multipliedReportingOverflow(by: power10(shift))
+            let (scaled, overflow) = numerator.multipliedReportingOverflow(by: FIXDecimal.powerOfTen(shift))
             // Too many digits asked for: one fewer fraction digit until the numerator fits.
             if overflow { return proportion(total, part: part, of: whole, scale: scale - 1) }
             numerator = scaled
         } else if -shift <= 19 {
-            denominator *= power10(-shift)
+            denominator *= FIXDecimal.powerOfTen(-shift)
         } else {
             // Far finer inputs than the scale asked for: shed the surplus digits of the
             // numerator first (truncating: they lie more than 19 digits below the result's
             // last), so the denominator stays within 128 bits.
             let surplus = min(-shift - 19, 38)
-            numerator /= power10(surplus)
-            denominator *= power10(19)
+            numerator /= FIXDecimal.powerOfTen(surplus)
+            denominator *= FIXDecimal.powerOfTen(19)
         }
         var q = numerator / denominator
         let r = numerator % denominator

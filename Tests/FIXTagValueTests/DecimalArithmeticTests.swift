@@ -50,6 +50,10 @@ import Testing
         }
     }
 
+    @Test func powersOfTenCoverTheWholeRange() {
+        for n in 0...38 { #expect(FIXDecimal.powerOfTen(n) == Self.power(n), "10^\(n)") }
+    }
+
     @Test func sumsAreExactOrNil() {
         var checked = 0
         for a in Self.values {
